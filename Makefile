@@ -1,0 +1,47 @@
+# One entry point for every task. Targets create .venv and install what they need.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
+
+.PHONY: help venv test check lint typecheck demo validate bench clean
+
+help:
+	@echo "make demo      run a whole incident on the embedded AWS emulator"
+	@echo "make test      install what is needed and run every test"
+	@echo "make check     ruff, mypy and the tests"
+	@echo "make validate  validate runbooks/ (schema and message-quality lint)"
+	@echo "make bench     run the benchmarks in bench/ and print their numbers"
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[cli,local,dev]'
+	@touch $(STAMP)
+
+venv: $(STAMP)
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -q
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+check: lint typecheck test
+
+demo: $(STAMP)
+	$(BIN)/clarion demo
+
+validate: $(STAMP)
+	$(BIN)/clarion runbooks validate runbooks
+
+bench: $(STAMP)
+	$(BIN)/python bench/intake.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache cdk.out

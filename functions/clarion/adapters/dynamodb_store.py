@@ -1,0 +1,216 @@
+"""The incident store on one DynamoDB table.
+
+Items (``pk`` / ``sk``)::
+
+    INCIDENT#<id>   META              the incident (JSON in ``doc``), ``version`` for conditional writes
+    INCIDENT#<id>   TL#<entry id>     one timeline entry, append-only
+    GROUP#<group>   OPEN              which incident is open for a component group (at most one)
+    ALARM#<arn>     STATE             the last state change applied for an alarm (``ts``: epoch µs)
+
+GSI ``by_kind`` (``kind`` / ``sort``) lists incidents and maintenance windows newest first.
+A :class:`~clarion.domain.incident.Change` is written with one ``TransactWriteItems``, so an
+intake decision lands whole or not at all.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+import boto3
+from botocore.exceptions import ClientError
+
+from clarion.domain.enums import IncidentKind
+from clarion.domain.errors import ConcurrentUpdate
+from clarion.domain.incident import AlarmRecord, Change, Incident, TimelineEntry
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef
+
+GSI = "by_kind"
+
+
+def _micros(at: datetime) -> str:
+    return str(int(at.timestamp() * 1_000_000))
+
+
+def table_definition(name: str) -> dict[str, Any]:
+    """``CreateTable`` arguments: the one definition the local mode and tests use; the CDK app
+    declares the same keys (``infra``)."""
+    return {
+        "TableName": name,
+        "BillingMode": "PAY_PER_REQUEST",
+        "AttributeDefinitions": [
+            {"AttributeName": "pk", "AttributeType": "S"},
+            {"AttributeName": "sk", "AttributeType": "S"},
+            {"AttributeName": "kind", "AttributeType": "S"},
+            {"AttributeName": "sort", "AttributeType": "S"},
+        ],
+        "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
+        "GlobalSecondaryIndexes": [
+            {
+                "IndexName": GSI,
+                "KeySchema": [
+                    {"AttributeName": "kind", "KeyType": "HASH"},
+                    {"AttributeName": "sort", "KeyType": "RANGE"},
+                ],
+                "Projection": {"ProjectionType": "ALL"},
+            }
+        ],
+    }
+
+
+class DynamoDBIncidentStore:
+    def __init__(self, table_name: str, client: DynamoDBClient | None = None) -> None:
+        self.table = table_name
+        self.client: DynamoDBClient = client or boto3.client("dynamodb")
+
+    # --- reads ---------------------------------------------------------------------------------
+
+    def _get(self, pk: str, sk: str) -> dict[str, Any] | None:
+        item = self.client.get_item(TableName=self.table, Key={"pk": {"S": pk}, "sk": {"S": sk}}, ConsistentRead=True)
+        return item.get("Item")
+
+    def get_alarm(self, alarm_arn: str) -> AlarmRecord | None:
+        item = self._get(f"ALARM#{alarm_arn}", "STATE")
+        return AlarmRecord.model_validate_json(item["doc"]["S"]) if item else None
+
+    def get_open_incident_id(self, group: str) -> str | None:
+        item = self._get(f"GROUP#{group}", "OPEN")
+        return item["incident_id"]["S"] if item else None
+
+    def get_incident(self, incident_id: str) -> Incident | None:
+        item = self._get(f"INCIDENT#{incident_id}", "META")
+        return Incident.model_validate_json(item["doc"]["S"]) if item else None
+
+    def timeline(self, incident_id: str) -> list[TimelineEntry]:
+        entries: list[TimelineEntry] = []
+        kwargs: dict[str, Any] = {
+            "TableName": self.table,
+            "KeyConditionExpression": "pk = :pk AND begins_with(sk, :tl)",
+            "ExpressionAttributeValues": {":pk": {"S": f"INCIDENT#{incident_id}"}, ":tl": {"S": "TL#"}},
+            "ConsistentRead": True,
+        }
+        while True:
+            page = self.client.query(**kwargs)
+            entries.extend(TimelineEntry.model_validate_json(i["doc"]["S"]) for i in page["Items"])
+            if "LastEvaluatedKey" not in page:
+                return entries
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    def _by_kind(self, kind: IncidentKind, limit: int) -> list[Incident]:
+        out: list[Incident] = []
+        kwargs: dict[str, Any] = {
+            "TableName": self.table,
+            "IndexName": GSI,
+            "KeyConditionExpression": "kind = :k",
+            "ExpressionAttributeValues": {":k": {"S": kind.value}},
+            "ScanIndexForward": False,
+        }
+        while len(out) < limit:
+            page = self.client.query(**kwargs)
+            out.extend(Incident.model_validate_json(i["doc"]["S"]) for i in page["Items"])
+            if "LastEvaluatedKey" not in page:
+                break
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        return out[:limit]
+
+    def list_incidents(self, *, open_only: bool = False, limit: int = 100) -> list[Incident]:
+        found = self._by_kind(IncidentKind.INCIDENT, limit if not open_only else 1000)
+        if open_only:
+            found = [i for i in found if i.resolved_at is None]
+        return found[:limit]
+
+    def maintenance_active(self, at: datetime) -> list[Incident]:
+        return [m for m in self._by_kind(IncidentKind.MAINTENANCE, 200) if m.in_window(at)]
+
+    # --- the one write -------------------------------------------------------------------------
+
+    def commit(self, change: Change) -> None:
+        items = self._items(change)
+        if not items:
+            return
+        try:
+            self.client.transact_write_items(TransactItems=items)
+        except ClientError as exc:
+            code = exc.response.get("Error", {}).get("Code", "")
+            if code in ("TransactionCanceledException", "ConditionalCheckFailedException", "TransactionConflictException"):
+                raise ConcurrentUpdate(f"conditional write lost a race: {exc.response['Error'].get('Message', code)}") from exc
+            raise
+
+    def _items(self, change: Change) -> list[TransactWriteItemTypeDef]:
+        items: list[TransactWriteItemTypeDef] = []
+        t = self.table
+        if change.alarm is not None:
+            a = change.alarm
+            put: dict[str, Any] = {
+                "TableName": t,
+                "Item": {
+                    "pk": {"S": f"ALARM#{a.alarm_arn}"},
+                    "sk": {"S": "STATE"},
+                    "ts": {"N": _micros(a.state_timestamp)},
+                    "doc": {"S": a.model_dump_json()},
+                },
+            }
+            if change.alarm_expected_timestamp is None:
+                put["ConditionExpression"] = "attribute_not_exists(pk)"
+            else:
+                put["ConditionExpression"] = "ts = :ts"
+                put["ExpressionAttributeValues"] = {":ts": {"N": _micros(change.alarm_expected_timestamp)}}
+            items.append({"Put": put})  # type: ignore[typeddict-item]
+        for w in change.incidents:
+            inc = w.incident
+            put = {
+                "TableName": t,
+                "Item": {
+                    "pk": {"S": f"INCIDENT#{inc.id}"},
+                    "sk": {"S": "META"},
+                    "version": {"N": str(inc.version)},
+                    "kind": {"S": inc.kind.value},
+                    "sort": {"S": f"{(inc.scheduled_for or inc.started_at).isoformat()}#{inc.id}"},
+                    "doc": {"S": inc.model_dump_json()},
+                },
+            }
+            if w.expected_version == 0:
+                put["ConditionExpression"] = "attribute_not_exists(pk)"
+            else:
+                put["ConditionExpression"] = "version = :v"
+                put["ExpressionAttributeValues"] = {":v": {"N": str(w.expected_version)}}
+            items.append({"Put": put})  # type: ignore[typeddict-item]
+        for group, incident_id in change.open_groups:
+            items.append(
+                {
+                    "Put": {
+                        "TableName": t,
+                        "Item": {"pk": {"S": f"GROUP#{group}"}, "sk": {"S": "OPEN"}, "incident_id": {"S": incident_id}},
+                        "ConditionExpression": "attribute_not_exists(pk)",
+                    }
+                }
+            )
+        for group, incident_id in change.close_groups:
+            items.append(
+                {
+                    "Delete": {
+                        "TableName": t,
+                        "Key": {"pk": {"S": f"GROUP#{group}"}, "sk": {"S": "OPEN"}},
+                        "ConditionExpression": "incident_id = :id",
+                        "ExpressionAttributeValues": {":id": {"S": incident_id}},
+                    }
+                }
+            )
+        for incident_id, entry in change.timeline:
+            items.append(
+                {
+                    "Put": {
+                        "TableName": t,
+                        "Item": {
+                            "pk": {"S": f"INCIDENT#{incident_id}"},
+                            "sk": {"S": f"TL#{entry.entry_id}"},
+                            "doc": {"S": entry.model_dump_json()},
+                        },
+                    }
+                }
+            )
+        return items
+

@@ -1,0 +1,35 @@
+"""Starting the incident workflow on Step Functions, idempotently."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING
+
+import boto3
+from botocore.exceptions import ClientError
+
+from clarion.domain.incident import Incident, Signal
+
+if TYPE_CHECKING:
+    from mypy_boto3_stepfunctions import SFNClient
+
+
+def execution_name(incident: Incident, signal: Signal) -> str:
+    """Deterministic (DESIGN.md decision 3): a retried start finds the execution already there."""
+    return f"{incident.id}-{signal}"
+
+
+class StepFunctionsWorkflow:
+    def __init__(self, state_machine_arn: str, client: SFNClient | None = None) -> None:
+        self.state_machine_arn = state_machine_arn
+        self.client: SFNClient = client or boto3.client("stepfunctions")
+
+    def start(self, incident: Incident, signal: Signal) -> str:
+        name = execution_name(incident, signal)
+        payload = {"incident_id": incident.id, "signal": signal, "drill": incident.drill}
+        try:
+            self.client.start_execution(stateMachineArn=self.state_machine_arn, name=name, input=json.dumps(payload))
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") != "ExecutionAlreadyExists":
+                raise
+        return name

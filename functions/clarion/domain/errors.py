@@ -1,0 +1,47 @@
+"""Domain errors, defined once and mapped to responses, log lines and metrics at the edge.
+
+    ClarionError
+    ├── EventError            an input event we will not act on
+    │   ├── MalformedEvent    cannot be read: counted, logged with its identifiers, not retried
+    │   └── IgnoredEvent      readable but not ours (another detail-type): logged, not counted as error
+    ├── RunbookError          a runbook set that does not validate
+    ├── ConcurrentUpdate      a conditional write lost a race; the caller reloads and retries
+    └── NotFound              an incident, approval or resource that does not exist
+"""
+
+from __future__ import annotations
+
+
+class ClarionError(Exception):
+    """Base of every error Clarion raises on purpose."""
+
+
+class EventError(ClarionError):
+    def __init__(self, message: str, ident: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.ident = ident or {}
+
+
+class MalformedEvent(EventError):
+    pass
+
+
+class IgnoredEvent(EventError):
+    pass
+
+
+class ConcurrentUpdate(ClarionError):
+    pass
+
+
+class NotFound(ClarionError):
+    pass
+
+
+class RunbookError(ClarionError):
+    """Carries every problem found, each already placed at file:line."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = problems

@@ -1,0 +1,188 @@
+"""Message-quality lint: what makes an incident message good, checked before an incident needs it.
+
+* Customer templates of an open incident state the scope, the start time and the next update.
+* SMS bodies, rendered with the longest realistic values, fit the configured segment budget
+  (real GSM-7 / UCS-2 arithmetic, :mod:`clarion.domain.sms`).
+* Jargon from the configured list is flagged in customer templates.
+* A provider's name appears only on the status-page channel; elsewhere "one of our providers".
+* Templates use only known variables and compile; every text given per language has each language.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+
+from jinja2 import TemplateSyntaxError, meta
+
+from clarion.domain.enums import Audience, Channel, Phase
+from clarion.domain.messages import REQUIRED_OPEN, VARIABLES, context_for, environment, render, sample_incident
+from clarion.domain.runbook import Problem, Runbook
+from clarion.domain.sms import count_segments
+
+_SAMPLE_NOW = datetime(2026, 11, 23, 14, 5, tzinfo=UTC)
+
+
+def _variables(source: str) -> set[str]:
+    return set(meta.find_undeclared_variables(environment().parse(source)))
+
+
+def _check_source(section: str, loc: tuple[str | int, ...], source: str) -> tuple[set[str], list[Problem]]:
+    try:
+        used = _variables(source)
+    except TemplateSyntaxError as exc:
+        return set(), [Problem(section=section, loc=loc, message=f"template syntax error (template line {exc.lineno}): {exc.message}")]
+    unknown = sorted(used - VARIABLES.keys())
+    if unknown:
+        return used, [
+            Problem(
+                section=section,
+                loc=loc,
+                message=f"unknown variable(s) {', '.join(unknown)}; known: {', '.join(sorted(VARIABLES))}",
+            )
+        ]
+    return used, []
+
+
+def lint(runbook: Runbook) -> list[Problem]:
+    problems: list[Problem] = []
+    settings = runbook.settings
+    jargon = [(word, re.compile(rf"(?<!\w){re.escape(word)}(?!\w)", re.IGNORECASE)) for word in settings.lint.jargon]
+    providers = sorted(runbook.providers)
+    # Component sets to render SMS with: each rule's, so the budget holds for every real alarm.
+    component_sets = [list(rule.components) for rule in runbook.rules.rules]
+
+    for lang, phases in runbook.templates.items():
+        for phase, audiences in phases.items():
+            section = f"templates/{lang}/{phase.value}"
+            for audience, channels in audiences.items():
+                for channel, tpl in channels.items():
+                    base: tuple[str | int, ...] = (audience.value, channel.value)
+                    used: set[str] = set()
+                    broken = False
+                    for part, source in (("subject", tpl.subject), ("body", tpl.body)):
+                        if source is None:
+                            continue
+                        part_used, found = _check_source(section, (*base, part), source)
+                        used |= part_used
+                        broken = broken or bool(found)
+                        problems.extend(found)
+                        lowered = source.lower()
+                        if channel is not Channel.STATUS_PAGE:
+                            for name in providers:
+                                if name.lower() in lowered:
+                                    problems.append(
+                                        Problem(
+                                            section=section,
+                                            loc=(*base, part),
+                                            message=f"names the provider {name!r}; only the status page may. "
+                                            "Use {{ provider }}, which reads 'one of our providers' here",
+                                        )
+                                    )
+                        if audience is Audience.CUSTOMERS:
+                            for word, pattern in jargon:
+                                if pattern.search(source):
+                                    problems.append(
+                                        Problem(
+                                            section=section,
+                                            loc=(*base, part),
+                                            message=f"jargon for customers: {word!r}",
+                                            level="warning",
+                                        )
+                                    )
+                    if broken:
+                        continue
+                    if audience is Audience.CUSTOMERS and phase.is_open_incident:
+                        for what, names in REQUIRED_OPEN.items():
+                            if not used & set(names):
+                                problems.append(
+                                    Problem(
+                                        section=section,
+                                        loc=(*base, "body"),
+                                        message=f"does not state the {what}: use {' or '.join(names)}",
+                                    )
+                                )
+                    if channel is Channel.SMS:
+                        problems.extend(_sms_budget(runbook, section, base, phase, audience, lang, component_sets))
+    problems.extend(_languages(runbook))
+    problems.extend(_providers_in_data(runbook, providers))
+    return problems
+
+
+def _providers_in_data(runbook: Runbook, providers: list[str]) -> list[Problem]:
+    """Workarounds and titles reach every channel, so they may not name a provider either."""
+    out: list[Problem] = []
+
+    def check(section: str, loc: tuple[str | int, ...], text: object) -> None:
+        values = text.values() if isinstance(text, dict) else [text]
+        for value in values:
+            for name in providers:
+                if isinstance(value, str) and name.lower() in value.lower():
+                    out.append(
+                        Problem(
+                            section=section,
+                            loc=loc,
+                            message=f"names the provider {name!r}, and this text reaches every channel; "
+                            "only the status page may name a provider",
+                        )
+                    )
+
+    for i, c in enumerate(runbook.components.components):
+        check("components", ("components", i, "workaround"), c.workaround)
+    for i, r in enumerate(runbook.rules.rules):
+        check("rules", ("rules", i, "title"), r.title)
+    return out
+
+
+def _sms_budget(
+    runbook: Runbook,
+    section: str,
+    base: tuple[str | int, ...],
+    phase: Phase,
+    audience: Audience,
+    lang: str,
+    component_sets: list[list[str]],
+) -> list[Problem]:
+    budget = runbook.settings.sms.max_segments
+    worst = None
+    for comps in component_sets:
+        incident = sample_incident(runbook, comps, _SAMPLE_NOW)
+        ctx = context_for(runbook, incident, lang, Channel.SMS, now=_SAMPLE_NOW)
+        ctx["cause"] = ctx["cause"] or "x" * 40  # a person's short note, when one is written
+        body = render(runbook, phase, audience, Channel.SMS, lang, ctx).body
+        count = count_segments(body)
+        if worst is None or count.segments > worst[0].segments:
+            worst = (count, comps)
+    if worst is None or worst[0].fits(budget):
+        return []
+    count, comps = worst
+    why = f" (UCS-2 because of {count.offending!r})" if count.encoding == "UCS-2" else ""
+    return [
+        Problem(
+            section=section,
+            loc=(*base, "body"),
+            message=f"SMS takes {count.segments} segments, over the budget of {budget}: "
+            f"{count.units} {count.encoding} units{why} when it names {', '.join(comps)}",
+        )
+    ]
+
+
+def _languages(runbook: Runbook) -> list[Problem]:
+    langs = set(runbook.settings.languages)
+    out: list[Problem] = []
+
+    def check(section: str, loc: tuple[str | int, ...], text: object) -> None:
+        if isinstance(text, dict):
+            missing = sorted(langs - text.keys())
+            if missing:
+                out.append(Problem(section=section, loc=loc, message=f"missing language(s): {', '.join(missing)}"))
+
+    for i, g in enumerate(runbook.components.groups):
+        check("components", ("groups", i, "name"), g.name)
+        check("components", ("groups", i, "description"), g.description)
+    for i, c in enumerate(runbook.components.components):
+        for fld in ("name", "description", "workaround"):
+            check("components", ("components", i, fld), getattr(c, fld))
+    for i, r in enumerate(runbook.rules.rules):
+        check("rules", ("rules", i, "title"), r.title)
+    return out

@@ -1,0 +1,441 @@
+"""Runbook schema: the pydantic models every runbook file is parsed into.
+
+A runbook set is data an SRE team writes (``runbooks/`` in YAML). These models are the single
+source of truth for its shape; :func:`cross_check` holds the rules that span files (a rule naming
+an unknown component, a policy naming an unknown role, ...). Loading YAML and mapping errors back
+to file and line lives in ``clarion.runbook_loader``; this module is pure.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from fnmatch import fnmatchcase
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
+
+from clarion.domain.enums import (
+    Audience,
+    Channel,
+    ComponentStatus,
+    InsufficientDataPolicy,
+    Phase,
+    Severity,
+    TimeoutAction,
+)
+
+_DURATION = re.compile(r"^\s*(\d+)\s*(s|m|h|d)\s*$")
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+IDENT = r"^[a-z0-9][a-z0-9_-]{0,62}$"
+LANG = r"^[a-z]{2}(-[A-Z]{2})?$"
+
+
+def parse_duration(value: Any) -> Any:
+    """'90s', '10m', '2h', '1d' (or a number of seconds) -> timedelta."""
+    if isinstance(value, timedelta):
+        return value
+    if isinstance(value, bool):
+        raise ValueError("a duration such as '10m', '2h' or '1d' is expected")
+    if isinstance(value, int):
+        return timedelta(seconds=value)
+    if isinstance(value, str) and (m := _DURATION.match(value)):
+        return timedelta(seconds=int(m.group(1)) * _UNITS[m.group(2)])
+    raise ValueError(f"{value!r} is not a duration: write a whole number and a unit, e.g. '90s', '10m', '2h', '1d'")
+
+
+Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
+Ident = Annotated[str, Field(pattern=IDENT)]
+LocalText = str | dict[str, str]
+
+
+def localized(text: LocalText | None, language: str, default_language: str) -> str:
+    """Pick one language from a text given either plainly or per language."""
+    if text is None:
+        return ""
+    if isinstance(text, str):
+        return text
+    return text.get(language) or text.get(default_language) or next(iter(text.values()), "")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+# --- clarion.yaml: settings of the runbook set -------------------------------------------------
+
+
+class PageSettings(_Strict):
+    id: Ident = "clarion"
+    name: str = Field(min_length=1)
+    url: str = Field(pattern=r"^https?://")
+    time_zone: str = "Etc/UTC"
+
+
+class SmsSettings(_Strict):
+    max_segments: int = Field(default=2, ge=1, le=10)
+
+
+class LintSettings(_Strict):
+    jargon: list[str] = Field(default_factory=list)
+
+
+class Settings(_Strict):
+    page: PageSettings
+    languages: list[Annotated[str, Field(pattern=LANG)]] = Field(min_length=1)
+    default_language: str = "en"
+    audiences: dict[Audience, list[Channel]] = Field(min_length=1)
+    sms: SmsSettings = SmsSettings()
+    lint: LintSettings = LintSettings()
+    insufficient_data: InsufficientDataPolicy = InsufficientDataPolicy.IGNORE
+
+    @model_validator(mode="after")
+    def _default_language_is_listed(self) -> Settings:
+        if self.default_language not in self.languages:
+            raise ValueError(f"default_language {self.default_language!r} is not in languages {self.languages}")
+        return self
+
+
+# --- components.yaml ---------------------------------------------------------------------------
+
+
+class ComponentGroup(_Strict):
+    id: Ident
+    name: LocalText
+    description: LocalText = ""
+
+
+class Component(_Strict):
+    id: Ident
+    name: LocalText
+    group: Ident
+    description: LocalText = ""
+    provider: str | None = Field(
+        default=None,
+        description="A third-party provider behind this component. Only the status page may name it.",
+    )
+    regions: list[str] = Field(default_factory=list)
+    workaround: LocalText = ""
+    only_show_if_degraded: bool = False
+
+
+class ComponentsFile(_Strict):
+    groups: list[ComponentGroup] = Field(min_length=1)
+    components: list[Component] = Field(min_length=1)
+
+
+# --- rules.yaml: alarm routing -----------------------------------------------------------------
+
+
+class AlarmMatch(_Strict):
+    """Every condition given must hold; at least one must be given."""
+
+    alarm_name: str | None = Field(default=None, description="fnmatch-style glob on the alarm name")
+    alarm_name_regex: str | None = Field(default=None, description="regular expression (search) on the alarm name")
+    namespace: str | None = None
+    dimensions: dict[str, str] = Field(default_factory=dict, description="name -> glob on the value")
+    tags: dict[str, str] = Field(default_factory=dict, description="alarm tag -> glob on the value")
+
+    @field_validator("alarm_name_regex")
+    @classmethod
+    def _regex_compiles(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                re.compile(value)
+            except re.error as exc:
+                raise ValueError(f"not a valid regular expression: {exc}") from exc
+        return value
+
+    @model_validator(mode="after")
+    def _not_empty(self) -> AlarmMatch:
+        if not (self.alarm_name or self.alarm_name_regex or self.namespace or self.dimensions or self.tags):
+            raise ValueError("a match needs at least one of alarm_name, alarm_name_regex, namespace, dimensions, tags")
+        return self
+
+    def matches(
+        self,
+        alarm_name: str,
+        metrics: list[tuple[str | None, dict[str, str]]],
+        tags: dict[str, str],
+    ) -> bool:
+        if self.alarm_name is not None and not fnmatchcase(alarm_name, self.alarm_name):
+            return False
+        if self.alarm_name_regex is not None and not re.search(self.alarm_name_regex, alarm_name):
+            return False
+        if self.namespace is not None or self.dimensions:
+            if not any(self._metric_matches(ns, dims) for ns, dims in metrics):
+                return False
+        for key, pattern in self.tags.items():
+            if key not in tags or not fnmatchcase(tags[key], pattern):
+                return False
+        return True
+
+    def _metric_matches(self, namespace: str | None, dimensions: dict[str, str]) -> bool:
+        if self.namespace is not None and namespace != self.namespace:
+            return False
+        return all(k in dimensions and fnmatchcase(dimensions[k], v) for k, v in self.dimensions.items())
+
+
+class Rule(_Strict):
+    id: Ident
+    description: str = ""
+    match: AlarmMatch
+    components: list[Ident] = Field(min_length=1)
+    component_status: Literal["degraded_performance", "partial_outage", "major_outage"]
+    severity: Severity
+    title: LocalText = ""
+
+    @property
+    def status(self) -> ComponentStatus:
+        return ComponentStatus(self.component_status)
+
+
+class RulesFile(_Strict):
+    rules: list[Rule] = Field(min_length=1)
+
+
+# --- policies.yaml: severity policies ----------------------------------------------------------
+
+
+class ApprovalPolicy(_Strict):
+    required: bool
+    approvers: list[Ident] = Field(default_factory=list, description="role ids")
+    escalation: list[Ident] = Field(default_factory=list, description="role ids asked when approvers time out")
+    timeout: Duration = timedelta(minutes=15)
+    on_timeout: TimeoutAction = TimeoutAction.HOLD
+
+    @model_validator(mode="after")
+    def _consistent(self) -> ApprovalPolicy:
+        if self.required and not self.approvers:
+            raise ValueError("approval is required but no approvers are named")
+        if self.on_timeout is TimeoutAction.ESCALATE and not self.escalation:
+            raise ValueError("on_timeout is 'escalate' but the escalation list is empty")
+        if self.timeout < timedelta(minutes=1) and self.required:
+            raise ValueError("an approval timeout under one minute leaves no time to read the draft")
+        return self
+
+
+class SeverityPolicy(_Strict):
+    description: str = ""
+    approval: ApprovalPolicy
+    update_every: Duration | None = Field(default=None, description="cadence of regular updates; none = no updates")
+    channels: list[Channel] = Field(default_factory=list, description="customer-facing channels; [] = internal only")
+    audiences: list[Audience] = Field(default_factory=list)
+
+    @field_validator("update_every")
+    @classmethod
+    def _cadence_sane(cls, value: timedelta | None) -> timedelta | None:
+        if value is not None and value < timedelta(minutes=5):
+            raise ValueError("updates more often than every 5 minutes flood customers; use at least '5m'")
+        return value
+
+
+class PoliciesFile(_Strict):
+    policies: dict[Severity, SeverityPolicy]
+
+    @field_validator("policies")
+    @classmethod
+    def _all_levels(cls, value: dict[Severity, SeverityPolicy]) -> dict[Severity, SeverityPolicy]:
+        missing = [s.value for s in Severity if s not in value]
+        if missing:
+            raise ValueError(f"every severity needs a policy; missing: {', '.join(missing)}")
+        return value
+
+
+# --- roles.yaml --------------------------------------------------------------------------------
+
+
+class Person(_Strict):
+    name: str = Field(min_length=1)
+    email: str = Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+    phone: str | None = Field(default=None, pattern=r"^\+[1-9]\d{6,14}$")
+
+
+class Role(_Strict):
+    description: str = ""
+    people: list[Ident] = Field(min_length=1)
+
+
+REQUIRED_ROLES = ("incident_manager", "communications_manager", "support_manager")
+
+
+class RolesFile(_Strict):
+    people: dict[Ident, Person] = Field(min_length=1)
+    roles: dict[Ident, Role]
+
+    @field_validator("roles")
+    @classmethod
+    def _required_roles(cls, value: dict[str, Role]) -> dict[str, Role]:
+        missing = [r for r in REQUIRED_ROLES if r not in value]
+        if missing:
+            raise ValueError(f"missing role(s): {', '.join(missing)}")
+        return value
+
+
+# --- templates/<language>/<phase>.yaml -----------------------------------------------------------
+
+
+class Template(_Strict):
+    subject: str | None = None
+    body: str = Field(min_length=1)
+
+
+TemplateSet = dict[Audience, dict[Channel, Template]]
+
+
+# --- the whole set -----------------------------------------------------------------------------
+
+
+class Problem(BaseModel):
+    """A finding about a runbook set: where (section, path inside it) and what."""
+
+    model_config = ConfigDict(frozen=True)
+
+    section: str  # "settings", "components", "rules", "policies", "roles", "templates/en/update"
+    loc: tuple[str | int, ...]
+    message: str
+    level: Literal["error", "warning"] = "error"
+
+
+class Runbook(_Strict):
+    settings: Settings
+    components: ComponentsFile
+    rules: RulesFile
+    policies: PoliciesFile
+    roles: RolesFile
+    templates: dict[str, dict[Phase, TemplateSet]] = Field(description="language -> phase -> audience -> channel")
+
+    @model_validator(mode="after")
+    def _cross_checked(self) -> Runbook:
+        problems = cross_check(self)
+        if problems:
+            lines = "; ".join(f"{p.section} {'.'.join(map(str, p.loc))}: {p.message}" for p in problems)
+            raise ValueError(f"runbook is inconsistent: {lines}")
+        return self
+
+    # Lookups used everywhere else.
+    def component(self, component_id: str) -> Component:
+        for c in self.components.components:
+            if c.id == component_id:
+                return c
+        raise KeyError(component_id)
+
+    def group(self, group_id: str) -> ComponentGroup:
+        for g in self.components.groups:
+            if g.id == group_id:
+                return g
+        raise KeyError(group_id)
+
+    def policy(self, severity: Severity) -> SeverityPolicy:
+        return self.policies.policies[severity]
+
+    def people_in(self, role_ids: list[str]) -> list[Person]:
+        seen: dict[str, Person] = {}
+        for role_id in role_ids:
+            for person_id in self.roles.roles[role_id].people:
+                seen.setdefault(person_id, self.roles.people[person_id])
+        return list(seen.values())
+
+    def template(self, language: str, phase: Phase, audience: Audience, channel: Channel) -> Template:
+        return self.templates[language][phase][audience][channel]
+
+    @property
+    def providers(self) -> set[str]:
+        return {c.provider for c in self.components.components if c.provider}
+
+
+def cross_check(rb: Runbook) -> list[Problem]:
+    """Rules that span files. Each problem points at the referring place."""
+    out: list[Problem] = []
+    group_ids = [g.id for g in rb.components.groups]
+    comp_ids = [c.id for c in rb.components.components]
+    for i, gid in enumerate(group_ids):
+        if gid in group_ids[:i]:
+            out.append(Problem(section="components", loc=("groups", i, "id"), message=f"duplicate group id {gid!r}"))
+    for i, c in enumerate(rb.components.components):
+        if c.id in comp_ids[:i]:
+            out.append(
+                Problem(section="components", loc=("components", i, "id"), message=f"duplicate component id {c.id!r}")
+            )
+        if c.group not in group_ids:
+            out.append(
+                Problem(
+                    section="components",
+                    loc=("components", i, "group"),
+                    message=f"unknown group {c.group!r}; groups are: {', '.join(group_ids)}",
+                )
+            )
+    rule_ids: list[str] = []
+    for i, rule in enumerate(rb.rules.rules):
+        if rule.id in rule_ids:
+            out.append(Problem(section="rules", loc=("rules", i, "id"), message=f"duplicate rule id {rule.id!r}"))
+        rule_ids.append(rule.id)
+        for j, cid in enumerate(rule.components):
+            if cid not in comp_ids:
+                out.append(
+                    Problem(
+                        section="rules",
+                        loc=("rules", i, "components", j),
+                        message=f"unknown component {cid!r}",
+                    )
+                )
+    for sev, pol in rb.policies.policies.items():
+        for field in ("approvers", "escalation"):
+            for j, role in enumerate(getattr(pol.approval, field)):
+                if role not in rb.roles.roles:
+                    out.append(
+                        Problem(
+                            section="policies",
+                            loc=("policies", sev.value, "approval", field, j),
+                            message=f"unknown role {role!r}; roles are: {', '.join(rb.roles.roles)}",
+                        )
+                    )
+        for j, aud in enumerate(pol.audiences):
+            if aud not in rb.settings.audiences:
+                out.append(
+                    Problem(
+                        section="policies",
+                        loc=("policies", sev.value, "audiences", j),
+                        message=f"audience {aud.value!r} is not configured in clarion.yaml",
+                    )
+                )
+        configured = {ch for chans in rb.settings.audiences.values() for ch in chans}
+        for j, ch in enumerate(pol.channels):
+            if ch not in configured:
+                out.append(
+                    Problem(
+                        section="policies",
+                        loc=("policies", sev.value, "channels", j),
+                        message=f"channel {ch.value!r} is used by no audience in clarion.yaml",
+                    )
+                )
+    for role_id, role in rb.roles.roles.items():
+        for j, pid in enumerate(role.people):
+            if pid not in rb.roles.people:
+                out.append(
+                    Problem(section="roles", loc=("roles", role_id, "people", j), message=f"unknown person {pid!r}")
+                )
+    for lang in rb.settings.languages:
+        if lang not in rb.templates:
+            out.append(
+                Problem(section=f"templates/{lang}", loc=(), message=f"no templates for configured language {lang!r}")
+            )
+            continue
+        for phase in Phase:
+            tset = rb.templates[lang].get(phase)
+            if tset is None:
+                out.append(
+                    Problem(section=f"templates/{lang}/{phase.value}", loc=(), message="template file is missing")
+                )
+                continue
+            for aud, chans in rb.settings.audiences.items():
+                for ch in chans:
+                    if ch not in tset.get(aud, {}):
+                        out.append(
+                            Problem(
+                                section=f"templates/{lang}/{phase.value}",
+                                loc=(aud.value,),
+                                message=f"no {ch.value!r} template for audience {aud.value!r}",
+                            )
+                        )
+    return out

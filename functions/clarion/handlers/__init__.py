@@ -1,0 +1,1 @@
+"""Lambda entry points: Powertools decorators, parse, call one domain function, map errors."""

@@ -1,0 +1,112 @@
+"""Alarm intake: EventBridge "CloudWatch Alarm State Change" events and alarm Lambda actions.
+
+Thin: parse the event, dedupe it (Powertools Idempotency on alarm ARN + state + state timestamp),
+apply it with :func:`clarion.domain.intake.apply_alarm`, and map errors to logs and metrics.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from datetime import UTC, datetime
+from functools import lru_cache
+from typing import Any
+
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from clarion.domain.alarm import AlarmEvent, parse_alarm_event
+from clarion.domain.errors import IgnoredEvent, MalformedEvent
+from clarion.domain.intake import apply_alarm
+from clarion.domain.runbook import Runbook
+from clarion.handlers.observability import logger, metrics
+from clarion.handlers.settings import IntakeSettings, load_settings
+from clarion.ports import IncidentStore, Workflow
+from clarion.runbook_loader import load_runbook
+
+
+class IntakeRuntime:
+    """What the handler needs, built once per container (or injected by tests and the local mode)."""
+
+    def __init__(
+        self,
+        runbook: Runbook,
+        store: IncidentStore,
+        workflow: Workflow,
+        idempotency_table: str | None = None,
+        idempotency_ttl_seconds: int = 86400,
+        dynamodb_client: Any = None,
+    ) -> None:
+        self.runbook = runbook
+        self.store = store
+        self.workflow = workflow
+        self._process = self._apply
+        self.idempotency_config: Any = None
+        if idempotency_table:
+            # Imported here: only the deployed handler pays for it, after settings are read.
+            from aws_lambda_powertools.utilities.idempotency import (
+                DynamoDBPersistenceLayer,
+                IdempotencyConfig,
+                idempotent_function,
+            )
+
+            layer = DynamoDBPersistenceLayer(table_name=idempotency_table, boto3_client=dynamodb_client)
+            self.idempotency_config = IdempotencyConfig(expires_after_seconds=idempotency_ttl_seconds)
+            self._process = idempotent_function(
+                data_keyword_argument="key", persistence_store=layer, config=self.idempotency_config
+            )(self._apply)
+
+    def _apply(self, key: dict[str, str], event: AlarmEvent) -> dict[str, Any]:
+        outcome = apply_alarm(event, self.runbook, self.store, self.workflow, datetime.now(UTC))
+        # JSON types only, so a first answer and one replayed from the idempotency table are equal.
+        result: dict[str, Any] = json.loads(json.dumps(asdict(outcome)))
+        return result
+
+    def process(self, event: AlarmEvent) -> dict[str, Any]:
+        key = {"alarm": event.alarm_arn, "state": event.state.value, "at": event.state_timestamp.isoformat()}
+        return self._process(key=key, event=event)
+
+
+@lru_cache(maxsize=1)
+def runtime() -> IntakeRuntime:
+    from clarion.adapters.dynamodb_store import DynamoDBIncidentStore
+    from clarion.adapters.stepfunctions_workflow import StepFunctionsWorkflow
+
+    settings = load_settings(IntakeSettings)
+    return IntakeRuntime(
+        runbook=load_runbook(settings.runbook_path),
+        store=DynamoDBIncidentStore(settings.table_name),
+        workflow=StepFunctionsWorkflow(settings.state_machine_arn),
+        idempotency_table=settings.idempotency_table_name,
+        idempotency_ttl_seconds=settings.idempotency_ttl_seconds,
+    )
+
+
+def handle(event: Any, rt: IntakeRuntime, context: LambdaContext | None = None) -> dict[str, Any]:
+    """The handler's logic with its runtime given; the Lambda entry point below supplies it."""
+    if context is not None and rt.idempotency_config is not None:
+        rt.idempotency_config.register_lambda_context(context)
+    try:
+        alarm = parse_alarm_event(event)
+    except IgnoredEvent as exc:
+        logger.info("event ignored", extra={"reason": exc.message, **exc.ident})
+        metrics.add_metric(name="IgnoredEvents", unit=MetricUnit.Count, value=1)
+        return {"action": "ignored", "reason": exc.message}
+    except MalformedEvent as exc:
+        # Raised on so the invocation fails into the on-failure destination: nothing is lost.
+        logger.warning("malformed event", extra={"reason": exc.message, **exc.ident})
+        metrics.add_metric(name="MalformedEvents", unit=MetricUnit.Count, value=1)
+        raise
+    logger.append_keys(alarm_arn=alarm.alarm_arn, alarm_state=alarm.state.value)
+    result = rt.process(alarm)
+    logger.info("alarm applied", extra={"action": result["action"], "incidents": result["incident_ids"]})
+    metrics.add_metric(name=f"Alarm{result['action'].title()}", unit=MetricUnit.Count, value=1)
+    if result["opened"]:
+        metrics.add_metric(name="IncidentsOpened", unit=MetricUnit.Count, value=len(result["opened"]))
+    return result
+
+
+@logger.inject_lambda_context(clear_state=True)
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return handle(event, runtime(), context)
