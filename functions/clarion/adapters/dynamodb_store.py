@@ -47,7 +47,10 @@ def table_definition(name: str) -> dict[str, Any]:
             {"AttributeName": "kind", "AttributeType": "S"},
             {"AttributeName": "sort", "AttributeType": "S"},
         ],
-        "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
+        "KeySchema": [
+            {"AttributeName": "pk", "KeyType": "HASH"},
+            {"AttributeName": "sk", "KeyType": "RANGE"},
+        ],
         "GlobalSecondaryIndexes": [
             {
                 "IndexName": GSI,
@@ -69,7 +72,9 @@ class DynamoDBIncidentStore:
     # --- reads ---------------------------------------------------------------------------------
 
     def _get(self, pk: str, sk: str) -> dict[str, Any] | None:
-        item = self.client.get_item(TableName=self.table, Key={"pk": {"S": pk}, "sk": {"S": sk}}, ConsistentRead=True)
+        item = self.client.get_item(
+            TableName=self.table, Key={"pk": {"S": pk}, "sk": {"S": sk}}, ConsistentRead=True
+        )
         return item.get("Item")
 
     def get_alarm(self, alarm_arn: str) -> AlarmRecord | None:
@@ -135,8 +140,14 @@ class DynamoDBIncidentStore:
             self.client.transact_write_items(TransactItems=items)
         except ClientError as exc:
             code = exc.response.get("Error", {}).get("Code", "")
-            if code in ("TransactionCanceledException", "ConditionalCheckFailedException", "TransactionConflictException"):
-                raise ConcurrentUpdate(f"conditional write lost a race: {exc.response['Error'].get('Message', code)}") from exc
+            if code in (
+                "TransactionCanceledException",
+                "ConditionalCheckFailedException",
+                "TransactionConflictException",
+            ):
+                raise ConcurrentUpdate(
+                    f"conditional write lost a race: {exc.response['Error'].get('Message', code)}"
+                ) from exc
             raise
 
     def _items(self, change: Change) -> list[TransactWriteItemTypeDef]:
@@ -183,7 +194,11 @@ class DynamoDBIncidentStore:
                 {
                     "Put": {
                         "TableName": t,
-                        "Item": {"pk": {"S": f"GROUP#{group}"}, "sk": {"S": "OPEN"}, "incident_id": {"S": incident_id}},
+                        "Item": {
+                            "pk": {"S": f"GROUP#{group}"},
+                            "sk": {"S": "OPEN"},
+                            "incident_id": {"S": incident_id},
+                        },
                         "ConditionExpression": "attribute_not_exists(pk)",
                     }
                 }
@@ -213,4 +228,3 @@ class DynamoDBIncidentStore:
                 }
             )
         return items
-

@@ -28,7 +28,9 @@ class StepFunctionsWorkflow:
         name = execution_name(incident, signal)
         payload = {"incident_id": incident.id, "signal": signal, "drill": incident.drill}
         try:
-            self.client.start_execution(stateMachineArn=self.state_machine_arn, name=name, input=json.dumps(payload))
+            self.client.start_execution(
+                stateMachineArn=self.state_machine_arn, name=name, input=json.dumps(payload)
+            )
         except ClientError as exc:
             if exc.response.get("Error", {}).get("Code") != "ExecutionAlreadyExists":
                 raise

@@ -1,17 +1,20 @@
 """`clarion`: the operator's command-line tool.
 
-    clarion runbooks validate [PATH]   schema, cross-references and message-quality lint
-    clarion demo                       a whole incident on the embedded AWS emulator
+clarion runbooks validate [PATH]   schema, cross-references and message-quality lint
+clarion demo                       a whole incident on the embedded AWS emulator
 """
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
+
+from clarion.domain.runbook import Runbook
 
 app = typer.Typer(
     name="clarion",
@@ -19,18 +22,22 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_show_locals=False,
 )
-runbooks_app = typer.Typer(help="Work with runbook sets (YAML rules, policies and templates).", no_args_is_help=True)
+runbooks_app = typer.Typer(
+    help="Work with runbook sets (YAML rules, policies and templates).", no_args_is_help=True
+)
 app.add_typer(runbooks_app, name="runbooks")
 
-console = Console()
-err = Console(stderr=True)
+console = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
 
 
 @runbooks_app.command("validate")
 def runbooks_validate(
-    path: Path = typer.Argument(Path("runbooks"), help="Folder holding clarion.yaml, components.yaml, ..."),
-    strict: bool = typer.Option(False, "--strict", help="Treat warnings (jargon) as errors."),
-    as_json: bool = typer.Option(False, "--json", help="Print the problems as JSON."),
+    path: Annotated[Path, typer.Argument(help="Folder holding clarion.yaml, components.yaml, ...")] = Path(
+        "runbooks"
+    ),
+    strict: Annotated[bool, typer.Option("--strict", help="Treat warnings (jargon) as errors.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the problems as JSON.")] = False,
 ) -> None:
     """Validate a runbook set: every problem names the file, the line and the field.
 
@@ -48,7 +55,13 @@ def runbooks_validate(
                 {
                     "valid": not failing,
                     "problems": [
-                        {"file": p.file, "line": p.line, "field": p.field, "level": p.level, "message": p.message}
+                        {
+                            "file": p.file,
+                            "line": p.line,
+                            "field": p.field,
+                            "level": p.level,
+                            "message": p.message,
+                        }
                         for p in problems
                     ],
                 }
@@ -56,14 +69,14 @@ def runbooks_validate(
         )
     else:
         for p in problems:
-            (err if p.level == "error" else console).print(str(p), style="red" if p.level == "error" else "yellow",
-                                                           highlight=False, markup=False)
+            (err if p.level == "error" else console).print(
+                str(p), style="red" if p.level == "error" else "yellow", highlight=False, markup=False
+            )
         if runbook is not None and not failing:
             console.print(
                 f"[green]✓[/green] {path}: {len(runbook.components.components)} components in "
                 f"{len(runbook.components.groups)} groups, {len(runbook.rules.rules)} rules, "
-                f"{sum(len(a) for p in runbook.templates.values() for ph in p.values() for a in ph.values())} "
-                f"templates in {', '.join(runbook.settings.languages)}"
+                f"{_template_count(runbook)} templates in {', '.join(runbook.settings.languages)}"
             )
         else:
             n_err = sum(1 for p in problems if p.level == "error")
@@ -72,10 +85,21 @@ def runbooks_validate(
     raise typer.Exit(1 if failing else 0)
 
 
+def _template_count(runbook: Runbook) -> int:
+    return sum(
+        len(chans)
+        for phases in runbook.templates.values()
+        for tset in phases.values()
+        for chans in tset.values()
+    )
+
+
 @app.command()
 def demo(
-    out: Path = typer.Option(Path("out/demo"), help="Where to write what the demo produced."),
-    runbooks: Path = typer.Option(None, help="Runbook set to use (default: the shipped sample)."),
+    out: Annotated[Path, typer.Option(help="Where to write what the demo produced.")] = Path("out/demo"),
+    runbooks: Annotated[
+        Path | None, typer.Option(help="Runbook set to use (default: the shipped sample).")
+    ] = None,
 ) -> None:
     """Run a whole incident on the embedded AWS emulator (no AWS account needed).
 

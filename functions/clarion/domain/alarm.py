@@ -75,7 +75,7 @@ class _AlarmData(_Loose):
 
 
 class _EventBridgeAlarm(EventBridgeModel):
-    detail: _AlarmData  # type: ignore[assignment]
+    detail: _AlarmData
 
 
 class _LambdaAction(_Loose):
@@ -145,7 +145,12 @@ def _triggering(reason_data: str | None) -> list[str]:
 
 
 def _normalise(
-    data: _AlarmData, arn: str, account: str, region: str, shape: Literal["eventbridge", "lambda_action"], eid: str | None
+    data: _AlarmData,
+    arn: str,
+    account: str,
+    region: str,
+    shape: Literal["eventbridge", "lambda_action"],
+    eid: str | None,
 ) -> AlarmEvent:
     metrics = [
         (q.metric_stat.metric.namespace, dict(q.metric_stat.metric.dimensions))
@@ -224,7 +229,11 @@ def state_change_event(
     arn = f"arn:aws:cloudwatch:{region}:{account}:alarm:{alarm_name}"
     detail: dict[str, Any] = {
         "alarmName": alarm_name,
-        "state": {"value": state.value, "reason": reason or f"Threshold crossed: {alarm_name}", "timestamp": stamp},
+        "state": {
+            "value": state.value,
+            "reason": reason or f"Threshold crossed: {alarm_name}",
+            "timestamp": stamp,
+        },
         "previousState": {"value": AlarmState(previous).value, "reason": "", "timestamp": stamp},
         "configuration": {
             "description": description,
@@ -232,7 +241,11 @@ def state_change_event(
                 {
                     "id": "m1",
                     "metricStat": {
-                        "metric": {"namespace": namespace or "Clarion/Synthetic", "name": metric, "dimensions": dimensions or {}},
+                        "metric": {
+                            "namespace": namespace or "Clarion/Synthetic",
+                            "name": metric,
+                            "dimensions": dimensions or {},
+                        },
                         "period": 60,
                         "stat": "Sum",
                     },

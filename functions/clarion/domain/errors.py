@@ -1,12 +1,12 @@
 """Domain errors, defined once and mapped to responses, log lines and metrics at the edge.
 
-    ClarionError
-    ├── EventError            an input event we will not act on
-    │   ├── MalformedEvent    cannot be read: counted, logged with its identifiers, not retried
-    │   └── IgnoredEvent      readable but not ours (another detail-type): logged, not counted as error
-    ├── RunbookError          a runbook set that does not validate
-    ├── ConcurrentUpdate      a conditional write lost a race; the caller reloads and retries
-    └── NotFound              an incident, approval or resource that does not exist
+ClarionError
+├── EventError            an input event we will not act on
+│   ├── MalformedEvent    cannot be read: counted, logged with its identifiers, not retried
+│   └── IgnoredEvent      readable but not ours (another detail-type): logged, not counted as error
+├── RunbookError          a runbook set that does not validate
+├── ConcurrentUpdate      a conditional write lost a race; the caller reloads and retries
+└── NotFound              an incident, approval or resource that does not exist
 """
 
 from __future__ import annotations

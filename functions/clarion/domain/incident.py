@@ -56,7 +56,8 @@ class TimelineEntry(BaseModel):
     @property
     def entry_id(self) -> str:
         """Sortable by time; stable for the same entry, so a replayed write overwrites itself."""
-        return f"{self.at.strftime('%Y%m%dT%H%M%S.%f')}#{self.kind}#{short_hash(self.actor, self.summary, length=6)}"
+        digest = short_hash(self.actor, self.summary, length=6)
+        return f"{self.at.strftime('%Y%m%dT%H%M%S.%f')}#{self.kind}#{digest}"
 
 
 class Incident(BaseModel):
@@ -128,5 +129,7 @@ class Change(BaseModel):
     alarm_expected_timestamp: datetime | None = None  # None: the alarm record must not exist yet
     incidents: list[IncidentWrite] = Field(default_factory=list)
     open_groups: list[tuple[str, str]] = Field(default_factory=list)  # (group, incident id) pointer to create
-    close_groups: list[tuple[str, str]] = Field(default_factory=list)  # (group, incident id) pointer to remove
+    close_groups: list[tuple[str, str]] = Field(
+        default_factory=list
+    )  # (group, incident id) pointer to remove
     timeline: list[tuple[str, TimelineEntry]] = Field(default_factory=list)

@@ -40,7 +40,9 @@ from clarion.ports import IncidentStore, Workflow
 MAX_ATTEMPTS = 8
 
 RecordFn = Callable[[AlarmState, list[str]], AlarmRecord]
-Action = Literal["opened", "joined", "cleared", "resolving", "stale", "ignored", "unmatched", "muted", "maintenance"]
+Action = Literal[
+    "opened", "joined", "cleared", "resolving", "stale", "ignored", "unmatched", "muted", "maintenance"
+]
 
 
 @dataclass
@@ -87,7 +89,9 @@ def _title(runbook: Runbook, rule: Rule, group: str) -> dict[str, str]:
     if rule.title:
         return {lang: localized(rule.title, lang, default) for lang in langs}
     group_name = runbook.group(group).name
-    return {lang: f"{localized(group_name, lang, default)}: {status_label(rule.status, lang)}" for lang in langs}
+    return {
+        lang: f"{localized(group_name, lang, default)}: {status_label(rule.status, lang)}" for lang in langs
+    }
 
 
 def _entry(event: AlarmEvent, kind: str, summary: str, now: datetime, **data: object) -> TimelineEntry:
@@ -106,7 +110,9 @@ def _entry(event: AlarmEvent, kind: str, summary: str, now: datetime, **data: ob
     )
 
 
-def _decide(event: AlarmEvent, runbook: Runbook, store: IncidentStore, now: datetime) -> tuple[IntakeOutcome, Change]:
+def _decide(
+    event: AlarmEvent, runbook: Runbook, store: IncidentStore, now: datetime
+) -> tuple[IntakeOutcome, Change]:
     prev = store.get_alarm(event.alarm_arn)
     if prev is not None and prev.state_timestamp >= event.state_timestamp:
         return IntakeOutcome("stale", event.alarm_arn, list(prev.incident_ids)), Change()
@@ -124,7 +130,9 @@ def _decide(event: AlarmEvent, runbook: Runbook, store: IncidentStore, now: date
     previous_ids = list(prev.incident_ids) if prev else []
     state = effective_state(event, runbook.settings.insufficient_data)
     if state is None:
-        outcome = IntakeOutcome("ignored", event.alarm_arn, detail="INSUFFICIENT_DATA is ignored by the runbook")
+        outcome = IntakeOutcome(
+            "ignored", event.alarm_arn, detail="INSUFFICIENT_DATA is ignored by the runbook"
+        )
         keep = prev.state if prev else AlarmState.INSUFFICIENT_DATA
         return outcome, Change(alarm=record(keep, previous_ids), alarm_expected_timestamp=guard)
 
@@ -206,7 +214,10 @@ def _fire(
             )
             writes.append(IncidentWrite(incident=updated, expected_version=current.version))
             timeline.append(
-                (current.id, _entry(event, "alarm_joined", f"Alarm {event.alarm_name} is in ALARM", now, rule=rule.id))
+                (
+                    current.id,
+                    _entry(event, "alarm_joined", f"Alarm {event.alarm_name} is in ALARM", now, rule=rule.id),
+                )
             )
             if severity is not current.severity:
                 timeline.append(
@@ -319,7 +330,9 @@ def _clear(
                 )
             )
             outcome.resolving.append(incident_id)
-        writes.append(IncidentWrite(incident=current.model_copy(update=update), expected_version=current.version))
+        writes.append(
+            IncidentWrite(incident=current.model_copy(update=update), expected_version=current.version)
+        )
     if outcome.resolving:
         outcome.action = "resolving"
     outcome.incident_ids = still_open
@@ -333,7 +346,9 @@ def _clear(
     return outcome, change
 
 
-def deliver_signals(store: IncidentStore, workflow: Workflow, incident_ids: list[str], now: datetime) -> list[tuple[str, Signal]]:
+def deliver_signals(
+    store: IncidentStore, workflow: Workflow, incident_ids: list[str], now: datetime
+) -> list[tuple[str, Signal]]:
     """Start what the incidents have pending, then clear it. Safe to repeat: starts are idempotent."""
     sent: list[tuple[str, Signal]] = []
     for incident_id in incident_ids:
@@ -358,7 +373,10 @@ def deliver_signals(store: IncidentStore, workflow: Workflow, incident_ids: list
                                     kind="workflow_started",
                                     actor="intake",
                                     summary=f"Workflow started: {', '.join(executions)}",
-                                    data={"signals": list(incident.pending_signals), "executions": executions},
+                                    data={
+                                        "signals": list(incident.pending_signals),
+                                        "executions": executions,
+                                    },
                                 ),
                             )
                         ],
@@ -387,4 +405,3 @@ def apply_alarm(
         raise ConcurrentUpdate(f"gave up on {event.alarm_arn} after {MAX_ATTEMPTS} conflicting writes")
     outcome.signals_sent = deliver_signals(store, workflow, outcome.incident_ids, now)
     return outcome
-

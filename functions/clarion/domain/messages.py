@@ -68,7 +68,9 @@ class RenderedMessage(BaseModel):
 
 @lru_cache(maxsize=1)
 def environment() -> SandboxedEnvironment:
-    return SandboxedEnvironment(autoescape=False, undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+    return SandboxedEnvironment(
+        autoescape=False, undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True
+    )
 
 
 @lru_cache(maxsize=2048)
@@ -130,7 +132,12 @@ def context_for(
 
 
 def render(
-    runbook: Runbook, phase: Phase, audience: Audience, channel: Channel, language: str, context: dict[str, Any]
+    runbook: Runbook,
+    phase: Phase,
+    audience: Audience,
+    channel: Channel,
+    language: str,
+    context: dict[str, Any],
 ) -> RenderedMessage:
     tpl = runbook.template(language, phase, audience, channel)
     subject = compile_template(tpl.subject).render(context).strip() if tpl.subject else None
@@ -148,7 +155,10 @@ def sample_incident(runbook: Runbook, component_ids: list[str], now: datetime) -
     return Incident(
         id=f"{first.group}-sample",
         group=first.group,
-        title={lang: localized(first.name, lang, runbook.settings.default_language) for lang in runbook.settings.languages},
+        title={
+            lang: localized(first.name, lang, runbook.settings.default_language)
+            for lang in runbook.settings.languages
+        },
         status=IncidentStatus.INVESTIGATING,
         severity=Severity.SEV2,
         components=dict.fromkeys(component_ids, ComponentStatus.MAJOR_OUTAGE),

@@ -41,7 +41,9 @@ def parse_duration(value: Any) -> Any:
         return timedelta(seconds=value)
     if isinstance(value, str) and (m := _DURATION.match(value)):
         return timedelta(seconds=int(m.group(1)) * _UNITS[m.group(2)])
-    raise ValueError(f"{value!r} is not a duration: write a whole number and a unit, e.g. '90s', '10m', '2h', '1d'")
+    raise ValueError(
+        f"{value!r} is not a duration: write a whole number and a unit, e.g. '90s', '10m', '2h', '1d'"
+    )
 
 
 Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
@@ -92,7 +94,9 @@ class Settings(_Strict):
     @model_validator(mode="after")
     def _default_language_is_listed(self) -> Settings:
         if self.default_language not in self.languages:
-            raise ValueError(f"default_language {self.default_language!r} is not in languages {self.languages}")
+            raise ValueError(
+                f"default_language {self.default_language!r} is not in languages {self.languages}"
+            )
         return self
 
 
@@ -131,7 +135,9 @@ class AlarmMatch(_Strict):
     """Every condition given must hold; at least one must be given."""
 
     alarm_name: str | None = Field(default=None, description="fnmatch-style glob on the alarm name")
-    alarm_name_regex: str | None = Field(default=None, description="regular expression (search) on the alarm name")
+    alarm_name_regex: str | None = Field(
+        default=None, description="regular expression (search) on the alarm name"
+    )
     namespace: str | None = None
     dimensions: dict[str, str] = Field(default_factory=dict, description="name -> glob on the value")
     tags: dict[str, str] = Field(default_factory=dict, description="alarm tag -> glob on the value")
@@ -149,7 +155,9 @@ class AlarmMatch(_Strict):
     @model_validator(mode="after")
     def _not_empty(self) -> AlarmMatch:
         if not (self.alarm_name or self.alarm_name_regex or self.namespace or self.dimensions or self.tags):
-            raise ValueError("a match needs at least one of alarm_name, alarm_name_regex, namespace, dimensions, tags")
+            raise ValueError(
+                "a match needs at least one of alarm_name, alarm_name_regex, namespace, dimensions, tags"
+            )
         return self
 
     def matches(
@@ -162,9 +170,9 @@ class AlarmMatch(_Strict):
             return False
         if self.alarm_name_regex is not None and not re.search(self.alarm_name_regex, alarm_name):
             return False
-        if self.namespace is not None or self.dimensions:
-            if not any(self._metric_matches(ns, dims) for ns, dims in metrics):
-                return False
+        wants_metric = self.namespace is not None or bool(self.dimensions)
+        if wants_metric and not any(self._metric_matches(ns, dims) for ns, dims in metrics):
+            return False
         for key, pattern in self.tags.items():
             if key not in tags or not fnmatchcase(tags[key], pattern):
                 return False
@@ -200,7 +208,9 @@ class RulesFile(_Strict):
 class ApprovalPolicy(_Strict):
     required: bool
     approvers: list[Ident] = Field(default_factory=list, description="role ids")
-    escalation: list[Ident] = Field(default_factory=list, description="role ids asked when approvers time out")
+    escalation: list[Ident] = Field(
+        default_factory=list, description="role ids asked when approvers time out"
+    )
     timeout: Duration = timedelta(minutes=15)
     on_timeout: TimeoutAction = TimeoutAction.HOLD
 
@@ -218,8 +228,12 @@ class ApprovalPolicy(_Strict):
 class SeverityPolicy(_Strict):
     description: str = ""
     approval: ApprovalPolicy
-    update_every: Duration | None = Field(default=None, description="cadence of regular updates; none = no updates")
-    channels: list[Channel] = Field(default_factory=list, description="customer-facing channels; [] = internal only")
+    update_every: Duration | None = Field(
+        default=None, description="cadence of regular updates; none = no updates"
+    )
+    channels: list[Channel] = Field(
+        default_factory=list, description="customer-facing channels; [] = internal only"
+    )
     audiences: list[Audience] = Field(default_factory=list)
 
     @field_validator("update_every")
@@ -303,7 +317,9 @@ class Runbook(_Strict):
     rules: RulesFile
     policies: PoliciesFile
     roles: RolesFile
-    templates: dict[str, dict[Phase, TemplateSet]] = Field(description="language -> phase -> audience -> channel")
+    templates: dict[str, dict[Phase, TemplateSet]] = Field(
+        description="language -> phase -> audience -> channel"
+    )
 
     @model_validator(mode="after")
     def _cross_checked(self) -> Runbook:
@@ -351,11 +367,17 @@ def cross_check(rb: Runbook) -> list[Problem]:
     comp_ids = [c.id for c in rb.components.components]
     for i, gid in enumerate(group_ids):
         if gid in group_ids[:i]:
-            out.append(Problem(section="components", loc=("groups", i, "id"), message=f"duplicate group id {gid!r}"))
+            out.append(
+                Problem(section="components", loc=("groups", i, "id"), message=f"duplicate group id {gid!r}")
+            )
     for i, c in enumerate(rb.components.components):
         if c.id in comp_ids[:i]:
             out.append(
-                Problem(section="components", loc=("components", i, "id"), message=f"duplicate component id {c.id!r}")
+                Problem(
+                    section="components",
+                    loc=("components", i, "id"),
+                    message=f"duplicate component id {c.id!r}",
+                )
             )
         if c.group not in group_ids:
             out.append(
@@ -368,7 +390,9 @@ def cross_check(rb: Runbook) -> list[Problem]:
     rule_ids: list[str] = []
     for i, rule in enumerate(rb.rules.rules):
         if rule.id in rule_ids:
-            out.append(Problem(section="rules", loc=("rules", i, "id"), message=f"duplicate rule id {rule.id!r}"))
+            out.append(
+                Problem(section="rules", loc=("rules", i, "id"), message=f"duplicate rule id {rule.id!r}")
+            )
         rule_ids.append(rule.id)
         for j, cid in enumerate(rule.components):
             if cid not in comp_ids:
@@ -413,19 +437,29 @@ def cross_check(rb: Runbook) -> list[Problem]:
         for j, pid in enumerate(role.people):
             if pid not in rb.roles.people:
                 out.append(
-                    Problem(section="roles", loc=("roles", role_id, "people", j), message=f"unknown person {pid!r}")
+                    Problem(
+                        section="roles",
+                        loc=("roles", role_id, "people", j),
+                        message=f"unknown person {pid!r}",
+                    )
                 )
     for lang in rb.settings.languages:
         if lang not in rb.templates:
             out.append(
-                Problem(section=f"templates/{lang}", loc=(), message=f"no templates for configured language {lang!r}")
+                Problem(
+                    section=f"templates/{lang}",
+                    loc=(),
+                    message=f"no templates for configured language {lang!r}",
+                )
             )
             continue
         for phase in Phase:
             tset = rb.templates[lang].get(phase)
             if tset is None:
                 out.append(
-                    Problem(section=f"templates/{lang}/{phase.value}", loc=(), message="template file is missing")
+                    Problem(
+                        section=f"templates/{lang}/{phase.value}", loc=(), message="template file is missing"
+                    )
                 )
                 continue
             for aud, chans in rb.settings.audiences.items():

@@ -66,67 +66,120 @@ def run_demo(
             on_step(s)
 
     runbook = load_runbook(runbook_path or REPO / "runbooks")
-    step("Runbooks", f"{len(runbook.components.components)} components, {len(runbook.rules.rules)} rules, "
-         f"languages {', '.join(runbook.settings.languages)}: valid")
+    step(
+        "Runbooks",
+        f"{len(runbook.components.components)} components, {len(runbook.rules.rules)} rules, "
+        f"languages {', '.join(runbook.settings.languages)}: valid",
+    )
     t0 = (start or datetime.now(UTC)).replace(microsecond=0)
 
     with EmbeddedMoto() as emulator:
         report.endpoint_url = emulator.endpoint_url
         env = LocalEnvironment(emulator)
         env.provision()
-        step("Emulator", f"moto on {emulator.endpoint_url}: incident and idempotency tables, state machine from "
-             "infra/statemachine/incident.asl.json")
+        step(
+            "Emulator",
+            f"moto on {emulator.endpoint_url}: incident and idempotency tables, state machine from "
+            "infra/statemachine/incident.asl.json",
+        )
         rt = env.intake_runtime(runbook)
         store = env.store()
 
         latency = state_change_event(
-            "checkout-api-prod-latency-p99", "ALARM", t0,
-            namespace="AWS/ApiGateway", metric="Latency", dimensions={"ApiName": "checkout"},
+            "checkout-api-prod-latency-p99",
+            "ALARM",
+            t0,
+            namespace="AWS/ApiGateway",
+            metric="Latency",
+            dimensions={"ApiName": "checkout"},
             reason="Threshold Crossed: 3 datapoints [2310.0, 2290.5, 2402.1] > 1500.0",
         )
-        first = handle(latency, rt, LocalLambdaContext('clarion-intake'))
-        _check(first["action"] == "opened" and len(first["opened"]) == 1, f"latency alarm did not open an incident: {first}")
+        first = handle(latency, rt, LocalLambdaContext("clarion-intake"))
+        _check(
+            first["action"] == "opened" and len(first["opened"]) == 1,
+            f"latency alarm did not open an incident: {first}",
+        )
         incident_id = first["opened"][0]
         inc = store.get_incident(incident_id)
         _check(inc is not None and inc.severity is Severity.SEV3, "incident not stored at SEV3")
         assert inc is not None
-        step("Alarm fires", f"checkout-api-prod-latency-p99 ALARM -> incident {incident_id} opened "
-             f"({inc.severity.value}, {', '.join(f'{c}={s.value}' for c, s in inc.components.items())})")
+        step(
+            "Alarm fires",
+            f"checkout-api-prod-latency-p99 ALARM -> incident {incident_id} opened "
+            f"({inc.severity.value}, {', '.join(f'{c}={s.value}' for c, s in inc.components.items())})",
+        )
 
-        again = handle(latency, rt, LocalLambdaContext('clarion-intake'))
+        again = handle(latency, rt, LocalLambdaContext("clarion-intake"))
         _check(again == first, "a redelivered event was not deduplicated")
         _check(store.get_incident(incident_id) == inc, "a redelivered event changed the incident")
-        step("Duplicate delivery", "the same event again: answered from the idempotency table, nothing changed")
+        step(
+            "Duplicate delivery", "the same event again: answered from the idempotency table, nothing changed"
+        )
 
         errors = state_change_event(
-            "checkout-api-prod-5xx-rate", "ALARM", t0 + timedelta(minutes=3),
-            namespace="AWS/ApiGateway", metric="5XXError", dimensions={"ApiName": "checkout"},
+            "checkout-api-prod-5xx-rate",
+            "ALARM",
+            t0 + timedelta(minutes=3),
+            namespace="AWS/ApiGateway",
+            metric="5XXError",
+            dimensions={"ApiName": "checkout"},
             reason="Threshold Crossed: 5xx rate 7.5% > 2%",
         )
-        joined = handle(errors, rt, LocalLambdaContext('clarion-intake'))
+        joined = handle(errors, rt, LocalLambdaContext("clarion-intake"))
         inc = store.get_incident(incident_id)
-        _check(joined["action"] == "joined" and joined["incident_ids"] == [incident_id], f"5xx alarm did not join: {joined}")
+        _check(
+            joined["action"] == "joined" and joined["incident_ids"] == [incident_id],
+            f"5xx alarm did not join: {joined}",
+        )
         _check(inc is not None and inc.severity is Severity.SEV2, "severity was not raised to SEV2")
-        step("Second alarm joins", "checkout-api-prod-5xx-rate ALARM joins the same incident; severity SEV3 -> SEV2")
+        step(
+            "Second alarm joins",
+            "checkout-api-prod-5xx-rate ALARM joins the same incident; severity SEV3 -> SEV2",
+        )
 
-        cleared = handle(state_change_event("checkout-api-prod-latency-p99", "OK", t0 + timedelta(minutes=20),
-                                            namespace="AWS/ApiGateway", dimensions={"ApiName": "checkout"}), rt, LocalLambdaContext("clarion-intake"))
+        cleared = handle(
+            state_change_event(
+                "checkout-api-prod-latency-p99",
+                "OK",
+                t0 + timedelta(minutes=20),
+                namespace="AWS/ApiGateway",
+                dimensions={"ApiName": "checkout"},
+            ),
+            rt,
+            LocalLambdaContext("clarion-intake"),
+        )
         inc = store.get_incident(incident_id)
-        _check(cleared["action"] == "cleared" and inc is not None and inc.is_open, "incident closed too early")
+        _check(
+            cleared["action"] == "cleared" and inc is not None and inc.is_open, "incident closed too early"
+        )
         step("One alarm clears", "latency OK; the 5xx alarm still fires, so the incident stays open")
 
-        done = handle(state_change_event("checkout-api-prod-5xx-rate", "OK", t0 + timedelta(minutes=26),
-                                         namespace="AWS/ApiGateway", dimensions={"ApiName": "checkout"}), rt, LocalLambdaContext("clarion-intake"))
+        done = handle(
+            state_change_event(
+                "checkout-api-prod-5xx-rate",
+                "OK",
+                t0 + timedelta(minutes=26),
+                namespace="AWS/ApiGateway",
+                dimensions={"ApiName": "checkout"},
+            ),
+            rt,
+            LocalLambdaContext("clarion-intake"),
+        )
         inc = store.get_incident(incident_id)
-        _check(done["action"] == "resolving" and inc is not None and inc.resolution_requested_at is not None,
-               f"incident not marked for resolution: {done}")
+        _check(
+            done["action"] == "resolving" and inc is not None and inc.resolution_requested_at is not None,
+            f"incident not marked for resolution: {done}",
+        )
         step("Last alarm clears", "every alarm is OK: incident marked for resolution, workflow told")
 
         sfn = env.client("stepfunctions")
         execs = sfn.list_executions(stateMachineArn=env.names.state_machine_arn)["executions"]
         report.executions = [{"name": e["name"], "status": e["status"]} for e in execs]
         names = {e["name"] for e in execs}
-        _check(names == {f"{incident_id}-open", f"{incident_id}-resolve"}, f"unexpected executions: {sorted(names)}")
+        _check(
+            names == {f"{incident_id}-open", f"{incident_id}-resolve"},
+            f"unexpected executions: {sorted(names)}",
+        )
         step("Workflow", f"executions started: {', '.join(sorted(names))}")
 
         report.incident = inc
@@ -134,7 +187,9 @@ def run_demo(
 
     if out_dir is not None:
         out_dir.mkdir(parents=True, exist_ok=True)
-        (out_dir / "incident.json").write_text(report.incident.model_dump_json(indent=2) if report.incident else "{}")
+        (out_dir / "incident.json").write_text(
+            report.incident.model_dump_json(indent=2) if report.incident else "{}"
+        )
         (out_dir / "timeline.json").write_text(json.dumps(report.timeline, indent=2))
         (out_dir / "executions.json").write_text(json.dumps(report.executions, indent=2))
         report.out_dir = out_dir

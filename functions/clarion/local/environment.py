@@ -66,7 +66,9 @@ class LocalEnvironment:
         self.names = names or LocalNames()
         # Explicit dummy credentials: the local mode must never reach a real account.
         self.session = boto3.session.Session(
-            aws_access_key_id="local", aws_secret_access_key="local", region_name=self.names.region  # noqa: S106
+            aws_access_key_id="local",
+            aws_secret_access_key="local",  # noqa: S106 - the emulator needs some value; not a secret
+            region_name=self.names.region,
         )
 
     def client(self, service: str) -> Any:

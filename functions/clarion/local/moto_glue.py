@@ -38,7 +38,9 @@ def check_moto() -> str:
             if not hasattr(ThreadedMotoServer, attr):
                 raise MotoMismatch(f"moto {found}: ThreadedMotoServer.{attr} is gone")
     except ImportError as exc:
-        raise MotoMismatch(f"moto {found} lacks the server extra: pip install 'moto[server]' ({exc})") from exc
+        raise MotoMismatch(
+            f"moto {found} lacks the server extra: pip install 'moto[server]' ({exc})"
+        ) from exc
     return found
 
 
@@ -66,6 +68,8 @@ class EmbeddedMoto:
         # werkzeug logs every request at INFO; the emulator's traffic is not the user's output.
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
         self._server.start()
+        # moto's backends are global to the process: start from nothing, whatever ran before.
+        self.reset()
         return self
 
     def stop(self) -> None:

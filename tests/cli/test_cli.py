@@ -1,0 +1,75 @@
+"""The `clarion` command through typer's runner."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+from clarion.cli.main import app
+from typer.testing import CliRunner
+
+from tests.conftest import RUNBOOKS
+
+runner = CliRunner()
+
+
+def test_validate_shipped_runbooks() -> None:
+    result = runner.invoke(app, ["runbooks", "validate", str(RUNBOOKS)])
+    assert result.exit_code == 0, result.output
+    assert "9 components in 3 groups, 11 rules, 108 templates in en, es" in result.output
+
+
+def test_validate_reports_file_line_field_and_exits_1(tmp_path: Path) -> None:
+    target = tmp_path / "rb"
+    shutil.copytree(RUNBOOKS, target)
+    rules = target / "rules.yaml"
+    rules.write_text(rules.read_text().replace("severity: SEV1", "severity: SEV0", 1))
+    result = runner.invoke(app, ["runbooks", "validate", str(target)])
+    assert result.exit_code == 1
+    assert "rules.yaml:" in result.output and "rules.0.severity:" in result.output
+    assert "1 error(s)" in result.output
+
+
+def test_validate_json_output(tmp_path: Path) -> None:
+    target = tmp_path / "rb"
+    shutil.copytree(RUNBOOKS, target)
+    (target / "roles.yaml").unlink()
+    result = runner.invoke(app, ["runbooks", "validate", str(target), "--json"])
+    assert result.exit_code == 1
+    payload = json.loads(result.stdout)
+    assert payload["valid"] is False
+    assert payload["problems"][0] == {
+        "file": "roles.yaml",
+        "line": 0,
+        "field": "",
+        "level": "error",
+        "message": "file is missing",
+    }
+
+
+def test_strict_turns_warnings_into_failure(tmp_path: Path) -> None:
+    target = tmp_path / "rb"
+    shutil.copytree(RUNBOOKS, target)
+    tpl = target / "templates/en/update.yaml"
+    tpl.write_text(tpl.read_text().replace("Our team is still working on it.", "We are checking the DNS.", 1))
+    assert runner.invoke(app, ["runbooks", "validate", str(target)]).exit_code == 0
+    strict = runner.invoke(app, ["runbooks", "validate", str(target), "--strict"])
+    assert strict.exit_code == 1 and "jargon for customers: 'DNS'" in strict.output
+
+
+def test_validate_missing_folder() -> None:
+    result = runner.invoke(app, ["runbooks", "validate", "/nonexistent/runbooks"])
+    assert result.exit_code == 1 and "not a directory" in result.output
+
+
+def test_demo_command(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["demo", "--out", str(tmp_path / "demo")])
+    assert result.exit_code == 0, result.output
+    assert "Last alarm clears" in result.output and "Where to look" in result.output
+    assert (tmp_path / "demo" / "timeline.json").is_file()
+
+
+def test_help_lists_commands() -> None:
+    result = runner.invoke(app, ["--help"])
+    assert result.exit_code == 0 and "runbooks" in result.output and "demo" in result.output
