@@ -17,9 +17,7 @@ from typing import Any
 from clarion.domain.alarm import state_change_event
 from clarion.domain.enums import Severity
 from clarion.domain.incident import Incident
-from clarion.handlers.intake import handle
-from clarion.local.context import LocalLambdaContext
-from clarion.local.environment import LocalEnvironment
+from clarion.local.environment import LocalEnvironment, invoke_intake
 from clarion.local.moto_glue import EmbeddedMoto
 from clarion.runbook_loader import load_runbook
 
@@ -94,7 +92,7 @@ def run_demo(
             dimensions={"ApiName": "checkout"},
             reason="Threshold Crossed: 3 datapoints [2310.0, 2290.5, 2402.1] > 1500.0",
         )
-        first = handle(latency, rt, LocalLambdaContext("clarion-intake"))
+        first = invoke_intake(latency, rt)
         _check(
             first["action"] == "opened" and len(first["opened"]) == 1,
             f"latency alarm did not open an incident: {first}",
@@ -109,7 +107,7 @@ def run_demo(
             f"({inc.severity.value}, {', '.join(f'{c}={s.value}' for c, s in inc.components.items())})",
         )
 
-        again = handle(latency, rt, LocalLambdaContext("clarion-intake"))
+        again = invoke_intake(latency, rt)
         _check(again == first, "a redelivered event was not deduplicated")
         _check(store.get_incident(incident_id) == inc, "a redelivered event changed the incident")
         step(
@@ -125,7 +123,7 @@ def run_demo(
             dimensions={"ApiName": "checkout"},
             reason="Threshold Crossed: 5xx rate 7.5% > 2%",
         )
-        joined = handle(errors, rt, LocalLambdaContext("clarion-intake"))
+        joined = invoke_intake(errors, rt)
         inc = store.get_incident(incident_id)
         _check(
             joined["action"] == "joined" and joined["incident_ids"] == [incident_id],
@@ -137,7 +135,7 @@ def run_demo(
             "checkout-api-prod-5xx-rate ALARM joins the same incident; severity SEV3 -> SEV2",
         )
 
-        cleared = handle(
+        cleared = invoke_intake(
             state_change_event(
                 "checkout-api-prod-latency-p99",
                 "OK",
@@ -146,7 +144,6 @@ def run_demo(
                 dimensions={"ApiName": "checkout"},
             ),
             rt,
-            LocalLambdaContext("clarion-intake"),
         )
         inc = store.get_incident(incident_id)
         _check(
@@ -154,7 +151,7 @@ def run_demo(
         )
         step("One alarm clears", "latency OK; the 5xx alarm still fires, so the incident stays open")
 
-        done = handle(
+        done = invoke_intake(
             state_change_event(
                 "checkout-api-prod-5xx-rate",
                 "OK",
@@ -163,7 +160,6 @@ def run_demo(
                 dimensions={"ApiName": "checkout"},
             ),
             rt,
-            LocalLambdaContext("clarion-intake"),
         )
         inc = store.get_incident(incident_id)
         _check(

@@ -97,3 +97,17 @@ class LocalEnvironment:
             idempotency_table=self.names.idempotency_table,
             dynamodb_client=ddb,
         )
+
+
+def invoke_intake(event: Any, runtime: IntakeRuntime) -> dict[str, Any]:
+    """Invoke the intake handler in-process as Lambda would: a fresh context per call, and the
+    metrics of the invocation dropped afterwards (Lambda flushes them to CloudWatch; here they
+    would only pile up)."""
+    from clarion.handlers.intake import handle
+    from clarion.handlers.observability import metrics
+    from clarion.local.context import LocalLambdaContext
+
+    try:
+        return handle(event, runtime, LocalLambdaContext("clarion-intake"))
+    finally:
+        metrics.clear_metrics()
