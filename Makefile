@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 
-.PHONY: help venv test check lint typecheck demo validate bench clean
+.PHONY: help venv test check lint typecheck demo validate bench synth deploy clean
 
 help:
 	@echo "make demo      run a whole incident on the embedded AWS emulator"
@@ -13,11 +13,13 @@ help:
 	@echo "make check     ruff, mypy and the tests"
 	@echo "make validate  validate runbooks/ (schema and message-quality lint)"
 	@echo "make bench     run the benchmarks in bench/ and print their numbers"
+	@echo "make synth     synthesize the CDK app (validates runbooks, runs cdk-nag) into cdk.out/"
+	@echo "make deploy    deploy with the pinned CDK CLI (needs AWS credentials)"
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[cli,local,dev]'
+	$(BIN)/python -m pip install --quiet -e '.[cli,local,dev,infra]'
 	@touch $(STAMP)
 
 venv: $(STAMP)
@@ -42,6 +44,16 @@ validate: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/intake.py
+
+node_modules/.installed: package.json
+	npm install --no-audit --no-fund --loglevel=error
+	@touch $@
+
+synth: $(STAMP) node_modules/.installed
+	npx cdk synth --quiet
+
+deploy: $(STAMP) node_modules/.installed
+	npx cdk deploy --all
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache cdk.out

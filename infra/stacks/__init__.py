@@ -1,0 +1,1 @@
+"""Stacks compose constructs; they define no resources themselves."""

@@ -1,0 +1,205 @@
+"""The CDK app, synthesized once per session (about 5 s), with cdk-nag on and bundling skipped."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
+
+from aws_cdk.assertions import Match, Template
+from clarion.adapters.dynamodb_store import table_definition
+from clarion.domain.errors import RunbookError
+
+from infra.app import build_app
+from tests.conftest import ROOT, RUNBOOKS
+
+CONTEXT = json.loads((ROOT / "cdk.json").read_text())["context"]
+
+
+def synth(tmp: Path, **overrides: Any) -> tuple[Any, Path]:
+    context = {**CONTEXT, "aws:cdk:bundling-stacks": []}
+    context["clarion"] = {**CONTEXT["clarion"], **overrides}
+    app = build_app(context=context, outdir=str(tmp))
+    assembly = app.synth()  # raises when cdk-nag reports an unacknowledged finding
+    return assembly, tmp
+
+
+@pytest.fixture(scope="session")
+def synthesized(tmp_path_factory: pytest.TempPathFactory) -> tuple[Template, Path]:
+    assembly, out = synth(tmp_path_factory.mktemp("cdk.out"))
+    (stack,) = assembly.stacks
+    return Template.from_json(stack.template), out / stack.template_file
+
+
+@pytest.fixture(scope="session")
+def template(synthesized: tuple[Template, Path]) -> Template:
+    return synthesized[0]
+
+
+def resources(template: Template, kind: str) -> dict[str, Any]:
+    found: dict[str, Any] = template.find_resources(kind)
+    return found
+
+
+def test_cdk_nag_has_no_unacknowledged_findings(synthesized: tuple[Template, Path]) -> None:
+    report = json.loads((synthesized[1].parent / "validation-report.json").read_text())
+    assert all(not plugin.get("violations") for plugin in report.get("pluginReports", []))
+
+
+def test_cfn_lint_reports_no_errors(synthesized: tuple[Template, Path]) -> None:
+    result = subprocess.run(
+        [str(Path(sys.executable).parent / "cfn-lint"), "--format", "parseable", str(synthesized[1])],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    errors = [line for line in result.stdout.splitlines() if ":E" in line]
+    assert result.returncode & 2 == 0 and not errors, result.stdout
+
+
+def test_event_rule_matches_alarm_state_changes_only(template: Template) -> None:
+    template.has_resource_properties(
+        "AWS::Events::Rule",
+        {
+            "EventPattern": {"source": ["aws.cloudwatch"], "detail-type": ["CloudWatch Alarm State Change"]},
+            "Targets": [
+                Match.object_like(
+                    {
+                        "DeadLetterConfig": Match.any_value(),
+                        "RetryPolicy": {"MaximumRetryAttempts": 8, "MaximumEventAgeInSeconds": 7200},
+                    }
+                )
+            ],
+        },
+    )
+
+
+def test_alarm_action_permission(template: Template) -> None:
+    template.has_resource_properties(
+        "AWS::Lambda::Permission",
+        {
+            "Principal": "lambda.alarms.cloudwatch.amazonaws.com",
+            "Action": "lambda:InvokeFunction",
+            "SourceAccount": {"Ref": "AWS::AccountId"},
+        },
+    )
+
+
+def test_intake_function_settings(template: Template) -> None:
+    template.has_resource_properties(
+        "AWS::Lambda::Function",
+        {
+            "Handler": "clarion.handlers.intake.lambda_handler",
+            "Runtime": "python3.14",
+            "TracingConfig": {"Mode": "Active"},
+            "Environment": {
+                "Variables": Match.object_like(
+                    {
+                        "RUNBOOK_PATH": "/var/task/runbooks",
+                        "TABLE_NAME": Match.any_value(),
+                        "STATE_MACHINE_ARN": Match.any_value(),
+                    }
+                )
+            },
+        },
+    )
+    template.has_resource_properties(
+        "AWS::Lambda::EventInvokeConfig",
+        {"MaximumRetryAttempts": 2, "DestinationConfig": {"OnFailure": {"Destination": Match.any_value()}}},
+    )
+
+
+def test_incident_table_matches_the_adapter(template: Template) -> None:
+    wanted = table_definition("x")
+    tables = resources(template, "AWS::DynamoDB::GlobalTable")
+    (incidents,) = [t for t in tables.values() if len(t["Properties"]["KeySchema"]) == 2]
+    props = incidents["Properties"]
+    assert props["KeySchema"] == wanted["KeySchema"]
+    assert sorted(props["AttributeDefinitions"], key=lambda a: a["AttributeName"]) == sorted(
+        wanted["AttributeDefinitions"], key=lambda a: a["AttributeName"]
+    )
+    assert props["GlobalSecondaryIndexes"][0]["KeySchema"] == wanted["GlobalSecondaryIndexes"][0]["KeySchema"]
+    assert props["Replicas"][0]["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
+    assert props["Replicas"][0]["DeletionProtectionEnabled"] is True
+    assert incidents["DeletionPolicy"] == "Retain"
+
+
+def test_state_machine_from_the_asl_file_with_logging_and_tracing(template: Template) -> None:
+    template.has_resource_properties(
+        "AWS::StepFunctions::StateMachine",
+        {
+            "StateMachineType": "STANDARD",
+            "TracingConfiguration": {"Enabled": True},
+            "LoggingConfiguration": Match.object_like({"Level": "ALL"}),
+            "DefinitionS3Location": Match.any_value(),
+        },
+    )
+
+
+def test_intake_may_start_only_this_state_machine(template: Template) -> None:
+    policies = resources(template, "AWS::IAM::Policy")
+    statements = [s for p in policies.values() for s in p["Properties"]["PolicyDocument"]["Statement"]]
+    starts = [s for s in statements if "states:StartExecution" in json.dumps(s["Action"])]
+    assert starts and all(
+        s["Resource"] == {"Ref": Match.any_value()} or "Ref" in json.dumps(s["Resource"]) for s in starts
+    )
+    assert not any(s["Resource"] == "*" and "dynamodb" in json.dumps(s["Action"]) for s in statements)
+
+
+def test_pipeline_watches_itself(template: Template) -> None:
+    alarms = resources(template, "AWS::CloudWatch::Alarm")
+    names = sorted(a["Properties"]["AlarmName"] for a in alarms.values())
+    assert names == sorted(
+        f"Clarion-prod-{n}"
+        for n in (
+            "IntakeDeadLetters",
+            "IntakeErrors",
+            "IntakeThrottles",
+            "WorkflowFailed",
+            "WorkflowTimedOut",
+        )
+    )
+    assert all(a["Properties"]["AlarmActions"] for a in alarms.values())
+    template.resource_count_is("AWS::CloudWatch::Dashboard", 1)
+    template.has_resource_properties("AWS::SNS::Topic", {"KmsMasterKeyId": Match.any_value()})
+
+
+def test_queues_are_encrypted_and_tls_only(template: Template) -> None:
+    template.has_resource_properties("AWS::SQS::Queue", {"SqsManagedSseEnabled": True})
+    template.has_resource_properties(
+        "AWS::SQS::QueuePolicy",
+        {
+            "PolicyDocument": {
+                "Statement": Match.array_with(
+                    [
+                        Match.object_like(
+                            {"Effect": "Deny", "Condition": {"Bool": {"aws:SecureTransport": "false"}}}
+                        )
+                    ]
+                )
+            }
+        },
+    )
+
+
+def test_broken_runbook_fails_the_synth(tmp_path: Path) -> None:
+    broken = tmp_path / "rb"
+    shutil.copytree(RUNBOOKS, broken)
+    rules = broken / "rules.yaml"
+    rules.write_text(rules.read_text().replace("components: [invoicing]", "components: [nope]"))
+    with pytest.raises(RunbookError) as info:
+        synth(tmp_path / "out", runbook_path=str(broken))
+    assert any("rules.yaml:" in p and "unknown component 'nope'" in p for p in info.value.problems)
+
+
+def test_bad_configuration_is_named(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="region"):
+        synth(tmp_path / "out", region="mars")
