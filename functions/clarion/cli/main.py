@@ -22,10 +22,12 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_show_locals=False,
 )
+page_app = typer.Typer(help="The static status page.", no_args_is_help=True)
 runbooks_app = typer.Typer(
     help="Work with runbook sets (YAML rules, policies and templates).", no_args_is_help=True
 )
 app.add_typer(runbooks_app, name="runbooks")
+app.add_typer(page_app, name="page")
 
 console = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
@@ -131,6 +133,64 @@ def demo(
     console.print(f"incident:   {out / 'incident.json'}")
     console.print(f"timeline:   {out / 'timeline.json'}")
     console.print(f"executions: {out / 'executions.json'}")
+
+
+@page_app.command("preview")
+def page_preview(
+    out: Annotated[Path, typer.Option(help="Folder to write the page into.")] = Path("out/page"),
+    runbooks: Annotated[Path, typer.Option(help="Runbook set to render.")] = Path("runbooks"),
+    past: Annotated[int, typer.Option(min=0, help="Past incidents in the sample history.")] = 40,
+    active: Annotated[int, typer.Option(min=0, help="Active incidents in the sample history.")] = 2,
+    maintenance: Annotated[int, typer.Option(min=0, help="Scheduled maintenance windows.")] = 1,
+    serve: Annotated[
+        bool, typer.Option("--serve", help="Serve the folder on 127.0.0.1 until Ctrl-C.")
+    ] = False,
+    port: Annotated[int, typer.Option(min=0, max=65535, help="Port for --serve (0: any free port).")] = 8080,
+) -> None:
+    """Render the status page from a runbook set and a sample history into a folder.
+
+    Example: clarion page preview --out out/page --serve
+    """
+    from datetime import UTC, datetime
+
+    from clarion.domain.errors import RunbookError
+    from clarion.runbook_loader import load_runbook
+    from clarion.status_page.render import SiteRenderer
+    from clarion.status_page.sample import sample_history
+
+    try:
+        runbook = load_runbook(runbooks)
+    except RunbookError as exc:
+        for problem in exc.problems:
+            err.print(problem, style="red", markup=False, highlight=False)
+        err.print(
+            f"[red]✗[/red] {runbooks}: fix the runbook set first (clarion runbooks validate {runbooks})"
+        )
+        raise typer.Exit(1) from None
+    now = datetime.now(UTC).replace(microsecond=0)
+    history = sample_history(runbook, now, past=past, active=active, maintenance=maintenance)
+    result = SiteRenderer(runbook).render(history, now)
+    for f in result.files:
+        target = out / f.path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(f.body)
+    console.print(f"[green]✓[/green] {len(result.files)} files written to {out}/ (open {out / 'index.html'})")
+    if serve:
+        _serve(out, port)
+
+
+def _serve(folder: Path, port: int) -> None:
+    import functools
+    import http.server
+
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(folder))
+    with http.server.ThreadingHTTPServer(("127.0.0.1", port), handler) as httpd:
+        host, bound = httpd.server_address[:2]
+        console.print(f"Serving {folder}/ on http://{host!s}:{bound}/ (Ctrl-C to stop)")
+        try:
+            httpd.serve_forever()
+        except KeyboardInterrupt:
+            console.print("stopped")
 
 
 def main() -> None:  # pragma: no cover - console entry

@@ -1,0 +1,584 @@
+"""Render the static status page: HTML per language, the Statuspage-compatible JSON API, feeds.
+
+Work grows with what changed, not with the history: incident pages are rendered only for
+incidents updated since the last publish (or when the page's chrome changed), history pages only
+when their rows changed. History pages are numbered oldest first (page 1 holds the first 25
+incidents ever), so adding an incident changes only the newest page. ``RenderState`` carries what
+the last publish knew; the publisher keeps it in the bucket's manifest.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import heapq
+import json
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
+from functools import cached_property
+from importlib import resources
+from typing import Any
+from urllib.parse import urlparse
+
+from jinja2 import Environment, PackageLoader, select_autoescape
+from markupsafe import Markup, escape
+
+from clarion.domain.enums import ComponentStatus, IncidentStatus, MaintenanceStatus
+from clarion.domain.i18n import format_utc, status_label
+from clarion.domain.runbook import Runbook, localized
+from clarion.domain.status_page import (
+    PageIncident,
+    Uptime,
+    component_statuses,
+    overall,
+    uptime_by_component,
+)
+from clarion.status_page.text import ICONS, LANGUAGE_NAMES, page_text
+
+TEMPLATE_VERSION = "3"
+HISTORY_PAGE_SIZE = 25
+RECENT_DAYS = 7
+FEED_ENTRIES = 50
+API_INCIDENTS = 50
+
+SHORT_CACHE = "public, max-age=30, stale-while-revalidate=30"
+LONG_CACHE = "public, max-age=31536000, immutable"
+HTML = "text/html; charset=utf-8"
+JSON_TYPE = "application/json; charset=utf-8"
+
+# Publish order: a reader never sees a link to a page that does not exist yet.
+STAGE_ASSET, STAGE_DETAIL, STAGE_HISTORY, STAGE_API, STAGE_FEED, STAGE_INDEX = range(6)
+
+
+@dataclass(frozen=True)
+class SiteFile:
+    path: str
+    body: bytes
+    content_type: str
+    cache_control: str
+    stage: int
+    tracked: bool = True  # False: incident pages, rewritten only when their incident changes
+
+    @cached_property
+    def sha(self) -> str:
+        return hashlib.sha256(self.body).hexdigest()
+
+
+@dataclass
+class RenderState:
+    chrome: str = ""
+    published_at: datetime | None = None
+    history_keys: dict[str, str] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "chrome": self.chrome,
+            "published_at": self.published_at.isoformat() if self.published_at else None,
+            "history_keys": self.history_keys,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> RenderState:
+        at = data.get("published_at")
+        return cls(
+            data.get("chrome", ""),
+            datetime.fromisoformat(at) if at else None,
+            dict(data.get("history_keys", {})),
+        )
+
+
+@dataclass
+class RenderResult:
+    files: list[SiteFile]
+    state: RenderState
+    rendered_incident_pages: int = 0
+    rendered_history_pages: int = 0
+
+
+def iso(at: datetime) -> str:
+    return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _stamp(at: datetime | None) -> Markup:
+    if at is None:
+        return Markup("")
+    return Markup('<time datetime="{}" data-local>{}</time>').format(iso(at), format_utc(at))
+
+
+class SiteRenderer:
+    def __init__(self, runbook: Runbook) -> None:
+        self.runbook = runbook
+        self.settings = runbook.settings
+        self.default = self.settings.default_language
+        self.env = Environment(
+            loader=PackageLoader("clarion.status_page", "templates"),
+            autoescape=select_autoescape(["html", "j2", "xml"], default=True),
+            trim_blocks=True,
+            lstrip_blocks=True,
+        )
+        self.env.globals.update(
+            stamp=_stamp, icons=ICONS, iso=iso, rfc822=lambda at: format_datetime(at, usegmt=True)
+        )
+        css = (resources.files("clarion.status_page") / "templates" / "style.css").read_bytes()
+        self.css_path = f"assets/style.{hashlib.sha256(css).hexdigest()[:12]}.css"
+        self.css = css
+        comp_doc = runbook.components.model_dump_json()
+        self.chrome = hashlib.sha256(
+            f"{TEMPLATE_VERSION}|{self.settings.model_dump_json()}|{comp_doc}|{self.css_path}".encode()
+        ).hexdigest()[:16]
+        self.base = self.settings.page.url.rstrip("/") + "/"
+        self.host = urlparse(self.base).hostname or "status"
+        self.component_ids = [c.id for c in runbook.components.components]
+
+    # --- helpers -----------------------------------------------------------------------------
+
+    def prefix(self, lang: str) -> str:
+        return "" if lang == self.default else f"{lang}/"
+
+    def _name(self, text: Any, lang: str) -> str:
+        return localized(text, lang, self.default)
+
+    def _status_label(self, value: str, lang: str) -> str:
+        for enum in (IncidentStatus, MaintenanceStatus, ComponentStatus):
+            try:
+                return status_label(enum(value), lang)
+            except ValueError:
+                continue
+        return value
+
+    def _view(self, inc: PageIncident, lang: str) -> dict[str, Any]:
+        names = [
+            self._name(self.runbook.component(c).name, lang)
+            for c in inc.components
+            if c in self.component_ids
+        ]
+        updates: list[dict[str, Any]] = [
+            {
+                "status_label": self._status_label(u.status, lang),
+                "created_at": u.created_at,
+                "body": u.body.get(lang) or u.body.get(self.default, ""),
+            }
+            for u in reversed(inc.updates)
+        ]
+        feed_html = "".join(
+            f"<p><strong>{escape(u['status_label'])}</strong> · {escape(format_utc(u['created_at']))}<br>"
+            f"{escape(u['body'])}</p>"
+            for u in updates
+        )
+        window = ""
+        if inc.scheduled_for and inc.scheduled_until:
+            window = f"{format_utc(inc.scheduled_for)} to {format_utc(inc.scheduled_until)}"
+        return {
+            "id": inc.id,
+            "name": inc.name.get(lang) or inc.name.get(self.default, inc.id),
+            "status_label": self._status_label(inc.status, lang),
+            "component_names": ", ".join(names),
+            "updates": updates,
+            "next_update_at": inc.next_update_at if inc.unresolved and not inc.is_maintenance else None,
+            "window": window,
+            "started_at": inc.started_at,
+            "resolved_at": inc.resolved_at,
+            "created_at": inc.created_at,
+            "updated_at": inc.updated_at,
+            "feed_html": feed_html,
+        }
+
+    def _page_ctx(self, lang: str, path: str, now: datetime, root: str) -> dict[str, Any]:
+        return {
+            "lang": lang,
+            "t": page_text(lang),
+            "page": self.settings.page,
+            "root": root,
+            "lang_prefix": self.prefix(lang),
+            "path": path,
+            "css": self.css_path,
+            "generated_at": now,
+            "languages": [
+                {"code": code, "name": LANGUAGE_NAMES.get(code, code), "prefix": self.prefix(code)}
+                for code in self.settings.languages
+            ],
+            "base": self.base,
+            "host": self.host,
+        }
+
+    def _html(self, template: str, lang: str, path: str, now: datetime, **ctx: Any) -> bytes:
+        depth = path.count("/") + (1 if lang != self.default else 0)
+        root = "../" * depth
+        return self.env.get_template(template).render(**self._page_ctx(lang, path, now, root), **ctx).encode()
+
+    # --- the site ----------------------------------------------------------------------------
+
+    def render(
+        self,
+        incidents: list[PageIncident],
+        now: datetime,
+        state: RenderState | None = None,
+        *,
+        force: bool = False,
+    ) -> RenderResult:
+        state = state or RenderState()
+        full = force or state.chrome != self.chrome or state.published_at is None
+        ordered = sorted(incidents, key=lambda i: (i.started_at, i.id))
+        new_state = RenderState(self.chrome, now, {})
+        files: list[SiteFile] = [
+            SiteFile(self.css_path, self.css, "text/css; charset=utf-8", LONG_CACHE, STAGE_ASSET)
+        ]
+        result = RenderResult(files, new_state)
+
+        # One pass over the history sorts it into what each part of the site needs.
+        since = state.published_at
+        window_start = now - timedelta(days=90)
+        past: list[PageIncident] = []
+        recent: list[PageIncident] = []  # unresolved, or ended inside the uptime window
+        fresh: list[PageIncident] = []  # updated inside the window: the feed's candidates
+        changed_pages: set[int] = set()
+        for inc in ordered:
+            if not inc.is_maintenance:
+                if since is not None and inc.updated_at >= since:
+                    changed_pages.add(len(past) // HISTORY_PAGE_SIZE + 1)
+                past.append(inc)
+            if inc.unresolved or inc.end(now) >= window_start:
+                recent.append(inc)
+            if inc.updated_at >= window_start:
+                fresh.append(inc)
+
+        # Incident pages: only what changed since the last publish.
+        for inc in ordered:
+            if full or since is None or inc.updated_at >= since:
+                result.rendered_incident_pages += 1
+                for lang in self.settings.languages:
+                    path = f"incidents/{inc.id}.html"
+                    body = self._html("incident.html.j2", lang, path, now, inc=self._view(inc, lang))
+                    files.append(
+                        SiteFile(self.prefix(lang) + path, body, HTML, SHORT_CACHE, STAGE_DETAIL, False)
+                    )
+
+        # History pages: oldest first, fixed size; rendered when their rows changed. Only pages
+        # holding an incident updated since the last publish can have changed.
+        pages = max(1, -(-len(past) // HISTORY_PAGE_SIZE))
+        dirty = set(range(1, pages + 1)) if full or since is None else set(changed_pages)
+        previous_pages = len(state.history_keys)
+        dirty |= {pages, previous_pages} - {0}  # the newest page, and the one that just stopped being newest
+        for number in range(1, pages + 1):
+            slot = str(number)
+            if number not in dirty and slot in state.history_keys:
+                new_state.history_keys[slot] = state.history_keys[slot]
+                continue
+            rows = past[(number - 1) * HISTORY_PAGE_SIZE : number * HISTORY_PAGE_SIZE]
+            newest = number == pages
+            key = hashlib.sha256(
+                f"{self.chrome}|{newest}|".encode()
+                + "|".join(f"{r.id}:{r.version_key}" for r in rows).encode()
+            ).hexdigest()[:16]
+            new_state.history_keys[slot] = key
+            if not full and not newest and state.history_keys.get(slot) == key:
+                continue
+            result.rendered_history_pages += 1
+            for lang in self.settings.languages:
+                views = [self._view(r, lang) for r in reversed(rows)]
+                for name in [f"{number}.html"] + (["index.html"] if newest else []):
+                    body = self._html(
+                        "history.html.j2",
+                        lang,
+                        f"history/{name}",
+                        now,
+                        rows=views,
+                        number=number,
+                        newer=f"{number + 1}.html" if number < pages else None,
+                        older=f"{number - 1}.html" if number > 1 else None,
+                    )
+                    files.append(
+                        SiteFile(
+                            f"{self.prefix(lang)}history/{name}",
+                            body,
+                            HTML,
+                            SHORT_CACHE,
+                            STAGE_HISTORY,
+                            False,
+                        )
+                    )
+
+        # The index, the API and the feeds: small, always rendered, written only if they changed.
+        statuses = component_statuses(self.component_ids, recent, now)
+        uptime = uptime_by_component(self.component_ids, recent, now)
+        files.extend(self._api(ordered, recent, statuses, now))
+        pool = fresh if len(fresh) >= FEED_ENTRIES else ordered
+        latest = heapq.nlargest(FEED_ENTRIES, pool, key=lambda i: (i.updated_at, i.id))
+        for lang in self.settings.languages:
+            entries = [self._view(i, lang) for i in latest]
+            for ext, ctype in (
+                ("atom", "application/atom+xml; charset=utf-8"),
+                ("rss", "application/rss+xml; charset=utf-8"),
+            ):
+                body = (
+                    self.env.get_template(f"history.{ext}.j2")
+                    .render(**self._page_ctx(lang, f"history.{ext}", now, ""), entries=entries)
+                    .encode()
+                )
+                files.append(
+                    SiteFile(f"{self.prefix(lang)}history.{ext}", body, ctype, SHORT_CACHE, STAGE_FEED)
+                )
+            files.append(
+                SiteFile(
+                    f"{self.prefix(lang)}index.html",
+                    self._index(lang, recent, statuses, uptime, now),
+                    HTML,
+                    SHORT_CACHE,
+                    STAGE_INDEX,
+                )
+            )
+        files.sort(key=lambda f: f.stage)
+        return result
+
+    def _index(
+        self,
+        lang: str,
+        recent: list[PageIncident],
+        statuses: dict[str, ComponentStatus],
+        uptime: dict[str, Uptime],
+        now: datetime,
+    ) -> bytes:
+        t = page_text(lang)
+        indicator, key = overall(statuses)
+        css = "maint" if key == "under_maintenance" else indicator
+        icon = ICONS[
+            "under_maintenance"
+            if key == "under_maintenance"
+            else {
+                "none": "operational",
+                "minor": "degraded_performance",
+                "major": "partial_outage",
+                "critical": "major_outage",
+            }[indicator]
+        ]
+        active = [self._view(i, lang) for i in reversed(recent) if i.unresolved and not i.is_maintenance]
+        maintenance = [
+            self._view(i, lang) for i in recent if i.is_maintenance and i.maintenance_state(now) != "done"
+        ]
+        groups = []
+        for g in self.runbook.components.groups:
+            comps = []
+            for c in self.runbook.components.components:
+                if c.group != g.id:
+                    continue
+                st = statuses[c.id]
+                if c.only_show_if_degraded and st is ComponentStatus.OPERATIONAL:
+                    continue
+                up = uptime[c.id]
+                counts = up.counts
+                text = f"{up.percent:.2f}%"
+                for status, label in (
+                    (ComponentStatus.MAJOR_OUTAGE, "days_major"),
+                    (ComponentStatus.PARTIAL_OUTAGE, "days_partial"),
+                    (ComponentStatus.DEGRADED_PERFORMANCE, "days_degraded"),
+                ):
+                    if counts.get(status):
+                        text += f"; {counts[status]} {t[label]}"
+                comps.append(
+                    {
+                        "name": self._name(c.name, lang),
+                        "status": st.value,
+                        "status_label": status_label(st, lang),
+                        "uptime_text": text,
+                        "bars": _bars(up),
+                    }
+                )
+            if comps:
+                groups.append({"name": self._name(g.name, lang), "components": comps})
+        days = []
+        past = [i for i in recent if not i.is_maintenance and not i.unresolved]
+        for n in range(RECENT_DAYS):
+            day = (now - timedelta(days=n)).date()
+            on_day = [self._view(i, lang) for i in reversed(past) if i.started_at.date() == day]
+            days.append({"label": day.isoformat(), "incidents": on_day})
+        return self._html(
+            "index.html.j2",
+            lang,
+            "index.html",
+            now,
+            banner={"css": css, "text": t[key], "icon": icon},
+            active=active,
+            maintenance=maintenance,
+            groups=groups,
+            past_days=days,
+        )
+
+    # --- Statuspage v2 API -------------------------------------------------------------------
+
+    def _api(
+        self,
+        ordered: list[PageIncident],
+        recent: list[PageIncident],
+        statuses: dict[str, ComponentStatus],
+        now: datetime,
+    ) -> list[SiteFile]:
+        page_id = self.settings.page.id
+        page = {
+            "id": page_id,
+            "name": self.settings.page.name,
+            "url": self.settings.page.url,
+            "time_zone": self.settings.page.time_zone,
+            "updated_at": iso(now),
+        }
+        epoch = iso(ordered[0].started_at) if ordered else iso(now)
+        last_change: dict[str, str] = {}
+        for inc in recent:
+            for cid in inc.components:
+                last_change[cid] = max(last_change.get(cid, ""), iso(inc.updated_at))
+        components: list[dict[str, Any]] = []
+        position = 0
+        for g in self.runbook.components.groups:
+            members = [c for c in self.runbook.components.components if c.group == g.id]
+            position += 1
+            worst = max(
+                (statuses[c.id] for c in members),
+                key=lambda s: s.badness,
+                default=ComponentStatus.OPERATIONAL,
+            )
+            components.append(
+                {
+                    "id": g.id,
+                    "name": self._name(g.name, self.default),
+                    "status": worst.value,
+                    "created_at": epoch,
+                    "updated_at": max([last_change.get(c.id, epoch) for c in members] or [epoch]),
+                    "position": position,
+                    "description": self._name(g.description, self.default) or None,
+                    "showcase": False,
+                    "start_date": None,
+                    "group_id": None,
+                    "page_id": page_id,
+                    "group": True,
+                    "only_show_if_degraded": False,
+                    "components": [c.id for c in members],
+                }
+            )
+            for c in members:
+                position += 1
+                components.append(
+                    self._component(c.id, statuses[c.id], position, epoch, last_change, page_id)
+                )
+        by_id = {c["id"]: c for c in components}
+
+        def incident(inc: PageIncident) -> dict[str, Any]:
+            doc: dict[str, Any] = {
+                "id": inc.id,
+                "name": inc.name.get(self.default, inc.id),
+                "status": inc.status,
+                "created_at": iso(inc.created_at),
+                "updated_at": iso(inc.updated_at),
+                "monitoring_at": iso(inc.monitoring_at) if inc.monitoring_at else None,
+                "resolved_at": iso(inc.resolved_at) if inc.resolved_at else None,
+                "impact": inc.impact,
+                "shortlink": f"{self.base}incidents/{inc.id}.html",
+                "started_at": iso(inc.started_at),
+                "page_id": page_id,
+                "incident_updates": [
+                    {
+                        "id": u.id,
+                        "status": u.status,
+                        "body": u.body.get(self.default, ""),
+                        "incident_id": inc.id,
+                        "created_at": iso(u.created_at),
+                        "updated_at": iso(u.created_at),
+                        "display_at": iso(u.created_at),
+                        "affected_components": [a.model_dump(mode="json") for a in u.affected_components]
+                        or None,
+                        "deliver_notifications": True,
+                        "custom_tweet": None,
+                        "tweet_id": None,
+                    }
+                    for u in reversed(inc.updates)
+                ],
+                "components": [by_id[c] for c in inc.components if c in by_id],
+            }
+            if inc.is_maintenance:
+                doc["scheduled_for"] = iso(inc.scheduled_for) if inc.scheduled_for else None
+                doc["scheduled_until"] = iso(inc.scheduled_until) if inc.scheduled_until else None
+            return doc
+
+        maint = [i for i in ordered if i.is_maintenance]
+        newest = []
+        for i in reversed(ordered):
+            if not i.is_maintenance:
+                newest.append(i)
+                if len(newest) == API_INCIDENTS:
+                    break
+        # Every unresolved incident is among the recent ones.
+        unresolved = [incident(i) for i in reversed(recent) if i.unresolved and not i.is_maintenance]
+        upcoming = [incident(i) for i in maint if i.maintenance_state(now) == "upcoming"]
+        active = [incident(i) for i in maint if i.maintenance_state(now) == "active"]
+        indicator, key = overall(statuses)
+        status = {"indicator": indicator, "description": page_text(self.default)[key]}
+        docs: dict[str, dict[str, Any]] = {
+            "api/v2/status.json": {"page": page, "status": status},
+            "api/v2/components.json": {"page": page, "components": components},
+            "api/v2/incidents.json": {"page": page, "incidents": [incident(i) for i in newest]},
+            "api/v2/incidents/unresolved.json": {"page": page, "incidents": unresolved},
+            "api/v2/scheduled-maintenances.json": {
+                "page": page,
+                "scheduled_maintenances": [incident(i) for i in reversed(maint)][:API_INCIDENTS],
+            },
+            "api/v2/scheduled-maintenances/upcoming.json": {"page": page, "scheduled_maintenances": upcoming},
+            "api/v2/scheduled-maintenances/active.json": {"page": page, "scheduled_maintenances": active},
+            "api/v2/summary.json": {
+                "page": page,
+                "components": components,
+                "incidents": unresolved,
+                "scheduled_maintenances": active + upcoming,
+                "status": status,
+            },
+        }
+        return [SiteFile(path, _json(doc), JSON_TYPE, SHORT_CACHE, STAGE_API) for path, doc in docs.items()]
+
+    def _component(
+        self,
+        cid: str,
+        status: ComponentStatus,
+        position: int,
+        epoch: str,
+        last_change: dict[str, str],
+        page_id: str,
+    ) -> dict[str, Any]:
+        c = self.runbook.component(cid)
+        return {
+            "id": c.id,
+            "name": self._name(c.name, self.default),
+            "status": status.value,
+            "created_at": epoch,
+            "updated_at": last_change.get(c.id, epoch),
+            "position": position,
+            "description": self._name(c.description, self.default) or None,
+            "showcase": True,
+            "start_date": None,
+            "group_id": c.group,
+            "page_id": page_id,
+            "group": False,
+            "only_show_if_degraded": c.only_show_if_degraded,
+        }
+
+
+def _json(doc: dict[str, Any]) -> bytes:
+    """JSON with <, > and & as \\u escapes: the same strings to every parser, and inert if a widget
+    drops a body into HTML without escaping it."""
+    text = json.dumps(doc, ensure_ascii=False, separators=(",", ":"))
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026").encode()
+
+
+def _bars(up: Uptime) -> list[tuple[str, str]]:
+    """SVG strokes, one unit high, for the non-operational days (the operational green is the bar's
+    background)."""
+    cls = {
+        ComponentStatus.DEGRADED_PERFORMANCE: "d",
+        ComponentStatus.PARTIAL_OUTAGE: "p",
+        ComponentStatus.MAJOR_OUTAGE: "m",
+    }
+    paths: dict[str, list[str]] = {}
+    run_start, run_cls = 0, ""
+    for i, status in enumerate([*up.statuses, None]):
+        c = cls.get(status, "") if status else ""
+        if c != run_cls:
+            if run_cls:
+                paths.setdefault(run_cls, []).append(f"M{run_start} .5h{i - run_start}")
+            run_start, run_cls = i, c
+    return [(k, "".join(v)) for k, v in paths.items()]
