@@ -6,6 +6,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Protocol
 
+from clarion.domain.approval import ApprovalRequest
+from clarion.domain.drafts import Draft
+from clarion.domain.enums import IncidentKind
 from clarion.domain.incident import AlarmRecord, Change, Incident, Signal, TimelineEntry
 
 
@@ -22,17 +25,58 @@ class IncidentStore(Protocol):
 
     def timeline(self, incident_id: str) -> list[TimelineEntry]: ...
 
-    def list_incidents(self, *, open_only: bool = False, limit: int = 100) -> list[Incident]: ...
+    def list_incidents(
+        self, *, open_only: bool = False, limit: int = 100, kind: IncidentKind = IncidentKind.INCIDENT
+    ) -> list[Incident]: ...
 
     def maintenance_active(self, at: datetime) -> list[Incident]: ...
 
 
 class Workflow(Protocol):
-    def start(self, incident: Incident, signal: Signal) -> str:
-        """Start the workflow for ``signal``; idempotent: the same incident and signal start one
-        execution however often this is called. Returns the execution's name."""
+    def start(self, incident: Incident, signal: Signal, suffix: str = "", extra: dict[str, object] | None = None) -> str:
+        """Start the workflow for ``signal``; idempotent: the same incident, signal and suffix start
+        one execution however often this is called. Returns the execution's name."""
         ...
 
 
 class Clock(Protocol):
     def __call__(self) -> datetime: ...
+
+
+class WorkflowStore(Protocol):
+    """What the workflow keeps beside incidents: drafts, approval requests, send claims, documents."""
+
+    def save_draft(self, draft: Draft, *, create: bool = False) -> Draft:
+        """Store ``draft``. With ``create``, keep an existing draft of that id and return it instead
+        (a retried step finds its own earlier draft)."""
+        ...
+
+    def get_draft(self, incident_id: str, draft_id: str) -> Draft | None: ...
+
+    def save_approval(self, request: ApprovalRequest) -> None: ...
+
+    def get_approval(self, approval_id: str) -> ApprovalRequest | None: ...
+
+    def transition_approval(self, updated: ApprovalRequest) -> bool:
+        """Write ``updated`` only if the stored request is still pending; False if it was not."""
+        ...
+
+    def claim_send(self, key: str, now: datetime, lease_seconds: int = 300) -> bool:
+        """Claim a send: False if it was sent already or another attempt holds a live lease."""
+        ...
+
+    def finish_send(self, key: str, *, ok: bool, detail: str) -> None: ...
+
+    def save_document(self, incident_id: str, name: str, text: str) -> None: ...
+
+    def get_document(self, incident_id: str, name: str) -> str | None: ...
+
+
+class Notifier(Protocol):
+    """The internal channel: the incident team hears everything at once, approved or not."""
+
+    def notify(self, incident: Incident, text: str) -> None: ...
+
+
+class Mailer(Protocol):
+    def send(self, to: list[str], subject: str, text: str, html: str) -> str: ...

@@ -31,8 +31,10 @@ class InMemoryIncidentStore:
     def timeline(self, incident_id: str) -> list[TimelineEntry]:
         return [e for _, e in sorted(self.entries.get(incident_id, {}).items())]
 
-    def list_incidents(self, *, open_only: bool = False, limit: int = 100) -> list[Incident]:
-        found = [i for i in self.incidents.values() if i.kind is IncidentKind.INCIDENT]
+    def list_incidents(
+        self, *, open_only: bool = False, limit: int = 100, kind: IncidentKind = IncidentKind.INCIDENT
+    ) -> list[Incident]:
+        found = [i for i in self.incidents.values() if i.kind is kind]
         if open_only:
             found = [i for i in found if i.resolved_at is None]
         return sorted(found, key=lambda i: (i.started_at, i.id), reverse=True)[:limit]

@@ -13,12 +13,12 @@ class RecordingWorkflow:
         self.calls = 0
         self.fail_next = 0
 
-    def start(self, incident: Incident, signal: Signal) -> str:
+    def start(self, incident: Incident, signal: Signal, suffix: str = "", extra: dict[str, object] | None = None) -> str:
         self.calls += 1
         if self.fail_next:
             self.fail_next -= 1
             raise ConnectionError("injected: Step Functions unreachable")
-        name = execution_name(incident, signal)
+        name = execution_name(incident, signal, suffix)
         self.executions.setdefault(name, (incident.id, signal))
         return name
 

@@ -20,6 +20,8 @@ from typing import TYPE_CHECKING, Any
 import boto3
 from botocore.exceptions import ClientError
 
+from clarion.domain.approval import ApprovalRequest
+from clarion.domain.drafts import Draft
 from clarion.domain.enums import IncidentKind
 from clarion.domain.errors import ConcurrentUpdate
 from clarion.domain.incident import AlarmRecord, Change, Incident, TimelineEntry
@@ -121,8 +123,10 @@ class DynamoDBIncidentStore:
             kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
         return out[:limit]
 
-    def list_incidents(self, *, open_only: bool = False, limit: int = 100) -> list[Incident]:
-        found = self._by_kind(IncidentKind.INCIDENT, limit if not open_only else 1000)
+    def list_incidents(
+        self, *, open_only: bool = False, limit: int = 100, kind: IncidentKind = IncidentKind.INCIDENT
+    ) -> list[Incident]:
+        found = self._by_kind(kind, limit if not open_only else 1000)
         if open_only:
             found = [i for i in found if i.resolved_at is None]
         return found[:limit]
@@ -228,3 +232,92 @@ class DynamoDBIncidentStore:
                 }
             )
         return items
+
+
+class DynamoDBWorkflowStore:
+    """Drafts, approvals, send claims and documents, in the incident table::
+
+        INCIDENT#<id>   DRAFT#<draft id>    a draft (JSON)
+        INCIDENT#<id>   DOC#<name>          a document, e.g. the post-mortem draft (markdown)
+        APPROVAL#<id>   META                an approval request, ``status`` for conditional writes
+        SEND#<key>      META                a send claim: ``status`` sending/sent/failed, ``lease`` (epoch s)
+    """
+
+    def __init__(self, table_name: str, client: DynamoDBClient | None = None) -> None:
+        self.table = table_name
+        self.client: DynamoDBClient = client or boto3.client("dynamodb")
+
+    def _get(self, pk: str, sk: str) -> dict[str, Any] | None:
+        item = self.client.get_item(TableName=self.table, Key={"pk": {"S": pk}, "sk": {"S": sk}}, ConsistentRead=True)
+        return item.get("Item")
+
+    def _conditional(self, **kwargs: Any) -> bool:
+        try:
+            self.client.put_item(TableName=self.table, **kwargs)
+            return True
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+                return False
+            raise
+
+    def save_draft(self, draft: Draft, *, create: bool = False) -> Draft:
+        item = {"pk": {"S": f"INCIDENT#{draft.incident_id}"}, "sk": {"S": f"DRAFT#{draft.id}"},
+                "doc": {"S": draft.model_dump_json()}}
+        if not create:
+            self.client.put_item(TableName=self.table, Item=item)
+            return draft
+        if self._conditional(Item=item, ConditionExpression="attribute_not_exists(pk)"):
+            return draft
+        existing = self.get_draft(draft.incident_id, draft.id)
+        assert existing is not None
+        return existing
+
+    def get_draft(self, incident_id: str, draft_id: str) -> Draft | None:
+        item = self._get(f"INCIDENT#{incident_id}", f"DRAFT#{draft_id}")
+        return Draft.model_validate_json(item["doc"]["S"]) if item else None
+
+    def _approval_item(self, request: ApprovalRequest) -> dict[str, Any]:
+        return {"pk": {"S": f"APPROVAL#{request.id}"}, "sk": {"S": "META"}, "status": {"S": request.status.value},
+                "doc": {"S": request.model_dump_json()}}
+
+    def save_approval(self, request: ApprovalRequest) -> None:
+        self.client.put_item(TableName=self.table, Item=self._approval_item(request))
+
+    def get_approval(self, approval_id: str) -> ApprovalRequest | None:
+        item = self._get(f"APPROVAL#{approval_id}", "META")
+        return ApprovalRequest.model_validate_json(item["doc"]["S"]) if item else None
+
+    def transition_approval(self, updated: ApprovalRequest) -> bool:
+        return self._conditional(
+            Item=self._approval_item(updated),
+            ConditionExpression="#s = :pending",
+            ExpressionAttributeNames={"#s": "status"},
+            ExpressionAttributeValues={":pending": {"S": "pending"}},
+        )
+
+    def claim_send(self, key: str, now: datetime, lease_seconds: int = 300) -> bool:
+        t = int(now.timestamp())
+        return self._conditional(
+            Item={"pk": {"S": f"SEND#{key}"}, "sk": {"S": "META"}, "status": {"S": "sending"},
+                  "lease": {"N": str(t + lease_seconds)}},
+            ConditionExpression="attribute_not_exists(pk) OR #s = :failed OR (#s = :sending AND lease < :now)",
+            ExpressionAttributeNames={"#s": "status"},
+            ExpressionAttributeValues={":failed": {"S": "failed"}, ":sending": {"S": "sending"}, ":now": {"N": str(t)}},
+        )
+
+    def finish_send(self, key: str, *, ok: bool, detail: str) -> None:
+        self.client.put_item(
+            TableName=self.table,
+            Item={"pk": {"S": f"SEND#{key}"}, "sk": {"S": "META"}, "status": {"S": "sent" if ok else "failed"},
+                  "detail": {"S": detail[:2000]}, "lease": {"N": "0"}},
+        )
+
+    def save_document(self, incident_id: str, name: str, text: str) -> None:
+        self.client.put_item(
+            TableName=self.table,
+            Item={"pk": {"S": f"INCIDENT#{incident_id}"}, "sk": {"S": f"DOC#{name}"}, "text": {"S": text}},
+        )
+
+    def get_document(self, incident_id: str, name: str) -> str | None:
+        item = self._get(f"INCIDENT#{incident_id}", f"DOC#{name}")
+        return item["text"]["S"] if item else None

@@ -14,9 +14,9 @@ if TYPE_CHECKING:
     from mypy_boto3_stepfunctions import SFNClient
 
 
-def execution_name(incident: Incident, signal: Signal) -> str:
+def execution_name(incident: Incident, signal: Signal, suffix: str = "") -> str:
     """Deterministic (DESIGN.md decision 3): a retried start finds the execution already there."""
-    return f"{incident.id}-{signal}"
+    return f"{incident.id}-{signal}" + (f"-{suffix}" if suffix else "")
 
 
 class StepFunctionsWorkflow:
@@ -24,9 +24,9 @@ class StepFunctionsWorkflow:
         self.state_machine_arn = state_machine_arn
         self.client: SFNClient = client or boto3.client("stepfunctions")
 
-    def start(self, incident: Incident, signal: Signal) -> str:
-        name = execution_name(incident, signal)
-        payload = {"incident_id": incident.id, "signal": signal, "drill": incident.drill}
+    def start(self, incident: Incident, signal: Signal, suffix: str = "", extra: dict[str, object] | None = None) -> str:
+        name = execution_name(incident, signal, suffix)
+        payload = {"incident_id": incident.id, "signal": signal, "drill": incident.drill, **(extra or {})}
         try:
             self.client.start_execution(
                 stateMachineArn=self.state_machine_arn, name=name, input=json.dumps(payload)

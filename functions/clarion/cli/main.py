@@ -98,41 +98,50 @@ def _template_count(runbook: Runbook) -> int:
 
 @app.command()
 def demo(
-    out: Annotated[Path, typer.Option(help="Where to write what the demo produced.")] = Path("out/demo"),
-    runbooks: Annotated[
-        Path | None, typer.Option(help="Runbook set to use (default: the shipped sample).")
-    ] = None,
+    out: Annotated[Path, typer.Option(help="Where to write the status page, outbox and timeline.")] = Path("out/demo"),
+    runbooks: Annotated[Path | None, typer.Option(help="Runbook set to use (default: the shipped sample).")] = None,
+    interactive: Annotated[
+        bool, typer.Option("--interactive", help="Wait for you to click the approval links instead of approving.")
+    ] = False,
 ) -> None:
-    """Run a whole incident on the embedded AWS emulator (no AWS account needed).
+    """Run a whole incident on the embedded AWS emulator (no AWS account needed): an alarm fires,
+    approvers are asked, messages go out, a regular update, the alarm clears, resolution and
+    post-mortem reminder. Exits 0 only if every step happened.
 
     Example: clarion demo --out out/demo
     """
     from clarion.handlers.observability import logger
     from clarion.local.demo import DemoFailure, Step, run_demo
 
-    logger.setLevel("WARNING")  # the handlers' JSON logs are for CloudWatch; the demo tells its own story
-
+    logger.setLevel("ERROR")  # the handlers' JSON logs are for CloudWatch; the demo tells its own story
     console.rule("[bold]Clarion demo: an incident on the embedded AWS emulator")
 
     def show(step: Step) -> None:
         console.print(f"[green]✓[/green] [bold]{step.title}[/bold]: {step.detail}", highlight=False)
 
+    def ask(link: str) -> None:
+        console.print(f"\n[bold yellow]Open this approval link in your browser and decide:[/bold yellow]\n{link}\n")
+
+    scale = 1 / 30 if interactive else None
     try:
-        report = run_demo(runbook_path=runbooks, out_dir=out, on_step=show)
+        kwargs = {"time_scale": scale} if scale else {}
+        report = run_demo(runbook_path=runbooks, out_dir=out, on_step=show,
+                          interactive=ask if interactive else None, **kwargs)  # type: ignore[arg-type]
     except DemoFailure as exc:
         err.print(f"[red]✗ demo failed:[/red] {exc}")
         raise typer.Exit(1) from None
-    table = Table(title="Incident timeline", show_lines=False)
+    table = Table(title="Incident timeline")
     table.add_column("at (UTC)", no_wrap=True)
     table.add_column("what", no_wrap=True)
     table.add_column("summary")
     for e in report.timeline:
         table.add_row(e["at"][11:19], e["kind"], e["summary"])
     console.print(table)
-    console.rule("Where to look")
-    console.print(f"incident:   {out / 'incident.json'}")
-    console.print(f"timeline:   {out / 'timeline.json'}")
-    console.print(f"executions: {out / 'executions.json'}")
+    console.rule(f"Done in {report.seconds:.1f} s. Where to look")
+    console.print(f"status page:  {out / 'page' / 'index.html'}  (and page/es/, page/api/v2/, page/history.atom)")
+    console.print(f"outbox:       {out / 'outbox.html'}  ({len(report.outbox)} messages: every channel, approvals)")
+    console.print(f"timeline:     {out / 'timeline.json'}")
+    console.print(f"post-mortem:  {out / 'postmortem.md'}")
 
 
 @page_app.command("preview")

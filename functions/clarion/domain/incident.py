@@ -9,9 +9,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from clarion.domain.enums import AlarmState, ComponentStatus, IncidentKind, IncidentStatus, Severity
+from clarion.domain.enums import AlarmState, ComponentStatus, IncidentKind, IncidentStatus, MaintenanceStatus, Severity
 
-Signal = Literal["open", "resolve"]
+Signal = Literal["open", "resolve", "monitor", "maintenance"]
 
 
 def short_hash(*parts: str, length: int = 8) -> str:
@@ -80,6 +80,9 @@ class Incident(BaseModel):
     drill: bool = False
     scheduled_for: datetime | None = None  # maintenance only
     scheduled_until: datetime | None = None
+    maintenance_status: MaintenanceStatus | None = None
+    cause: str = ""  # written by a person once known; shown in messages
+    eta: str = ""
     version: int = 0
 
     @property

@@ -20,6 +20,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from clarion.domain.enums import ComponentStatus, IncidentKind, IncidentStatus, MaintenanceStatus
+from clarion.domain.incident import Incident, TimelineEntry
 
 UPTIME_DAYS = 90
 PARTIAL_WEIGHT = 0.3
@@ -219,3 +220,49 @@ def uptime_by_component(
             down += major + PARTIAL_WEIGHT * part
         out[cid] = Uptime(first_day, statuses, clean, round(100.0 * (1 - down / total), 2))
     return out
+
+
+def page_incident_from(incident: Incident, timeline: list[TimelineEntry]) -> PageIncident:
+    """The page's view of a stored incident: its ``page_update`` timeline entries are the updates."""
+    updates = []
+    monitoring_at = None
+    for e in timeline:
+        if e.kind != "page_update":
+            continue
+        updates.append(
+            PageUpdate(
+                id=str(e.data.get("id", e.entry_id)),
+                status=str(e.data["status"]),
+                body=dict(e.data.get("body", {})),
+                created_at=e.at,
+                affected_components=[AffectedComponent.model_validate(a) for a in e.data.get("affected", [])],
+            )
+        )
+        if e.data["status"] == IncidentStatus.MONITORING.value and monitoring_at is None:
+            monitoring_at = e.at
+    maintenance = incident.kind is IncidentKind.MAINTENANCE
+    if maintenance:
+        status = (incident.maintenance_status or MaintenanceStatus.SCHEDULED).value
+    else:
+        status = IncidentStatus.RESOLVED.value if incident.resolved_at else incident.status.value
+    worst: dict[str, ComponentStatus] = dict(incident.components)
+    for link in incident.alarms.values():
+        for cid, st in link.components.items():
+            worst[cid] = st.worse_of(worst.get(cid, ComponentStatus.OPERATIONAL))
+    return PageIncident(
+        id=incident.id,
+        kind=incident.kind,
+        name=dict(incident.title),
+        status=status,
+        impact="maintenance" if maintenance else incident.severity.impact,
+        components=worst,
+        created_at=incident.created_at,
+        updated_at=max([incident.updated_at, *(u.created_at for u in updates)]),
+        started_at=incident.scheduled_for if maintenance and incident.scheduled_for else incident.started_at,
+        monitoring_at=monitoring_at,
+        resolved_at=incident.resolved_at,
+        next_update_at=None,
+        scheduled_for=incident.scheduled_for,
+        scheduled_until=incident.scheduled_until,
+        updates=updates,
+    )

@@ -1,13 +1,20 @@
-"""`clarion demo`: a scripted incident on the embedded emulator, every step checked.
+"""`clarion demo`: a whole incident on the embedded emulator, every step checked.
 
-Each step runs real code (the intake handler, the DynamoDB store, Step Functions on moto) and then
-checks its effect; a step whose effect is missing raises :class:`DemoFailure`, so the demo exits 0
-only if everything happened.
+Real code throughout: the intake handler, the state machine from the one ASL file on moto's
+interpreter with its Lambda tasks run in-process by the real steps handler, the approval page
+through the real Powertools app on a loopback server, SNS, SES, S3 and DynamoDB in moto. Each step
+waits for its effect and raises :class:`DemoFailure` if it does not come, so the demo exits 0 only
+if everything happened. Times shrink by ``time_scale`` (an hour's cadence becomes seconds).
 """
 
 from __future__ import annotations
 
 import json
+import re
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -19,9 +26,11 @@ from clarion.domain.enums import Severity
 from clarion.domain.incident import Incident
 from clarion.local.environment import LocalEnvironment, invoke_intake
 from clarion.local.moto_glue import EmbeddedMoto
+from clarion.local.server import LocalServer, approval_links, outbox
 from clarion.runbook_loader import load_runbook
 
 REPO = Path(__file__).resolve().parents[3]
+DEFAULT_SCALE = 1 / 600  # 60 minutes of cadence -> 6 s; a 15-minute approval timeout -> 2 s
 
 
 class DemoFailure(RuntimeError):
@@ -40,8 +49,10 @@ class DemoReport:
     incident: Incident | None = None
     timeline: list[dict[str, Any]] = field(default_factory=list)
     executions: list[dict[str, str]] = field(default_factory=list)
+    outbox: list[dict[str, Any]] = field(default_factory=list)
     out_dir: Path | None = None
     endpoint_url: str = ""
+    seconds: float = 0.0
 
 
 def _check(condition: bool, message: str) -> None:
@@ -49,13 +60,59 @@ def _check(condition: bool, message: str) -> None:
         raise DemoFailure(message)
 
 
+def _wait(what: str, probe: Callable[[], Any], timeout: float = 20.0) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = probe()
+        if value:
+            return value
+        time.sleep(0.05)
+    raise DemoFailure(f"timed out after {timeout:.0f} s waiting for: {what}")
+
+
+def _http(url: str, data: dict[str, str] | None = None, method: str | None = None) -> tuple[int, str]:
+    body = urllib.parse.urlencode(data).encode() if data is not None else None
+    req = urllib.request.Request(url, data=body, method=method or ("POST" if body else "GET"))  # noqa: S310
+    try:
+        with urllib.request.urlopen(req, timeout=10) as resp:  # noqa: S310 - loopback only
+            return resp.status, resp.read().decode()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read().decode()
+
+
+def approve(
+    link: str, *, edits: dict[str, str] | None = None, decision: str = "approve"
+) -> tuple[int, str, dict[str, str]]:
+    """What an approver does: open the link (GET), then submit the page's form (POST). Returns the
+    POST's status and page, and the form that was posted."""
+    status, html = _http(link)
+    _check(status == 200, f"the approval page answered {status}: {re.findall(r'<h1>(.*?)</h1>', html)}")
+    form = dict(re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)"', html))
+    for name, value in re.findall(r'<textarea id="m\d+" name="(msg:[^"]+)" rows="\d+">(.*?)</textarea>', html, re.S):
+        form[name] = _unescape(value)
+    form.update({f"msg:{k}": v for k, v in (edits or {}).items()})
+    form["decision"] = decision
+    status, page = _http(link.split("?")[0], form)
+    return status, page, form
+
+
+def _unescape(text: str) -> str:
+    import html
+
+    return html.unescape(text)
+
+
 def run_demo(
     runbook_path: Path | None = None,
     out_dir: Path | None = None,
     on_step: Callable[[Step], None] | None = None,
-    start: datetime | None = None,
+    time_scale: float = DEFAULT_SCALE,
+    interactive: Callable[[str], None] | None = None,
 ) -> DemoReport:
+    """Run the scenario. ``interactive``: called with the approval link and the outbox URL instead
+    of approving automatically; the demo then waits for a person to decide."""
     report = DemoReport()
+    began = time.monotonic()
 
     def step(title: str, detail: str) -> None:
         s = Step(title, detail)
@@ -64,129 +121,148 @@ def run_demo(
             on_step(s)
 
     runbook = load_runbook(runbook_path or REPO / "runbooks")
-    step(
-        "Runbooks",
-        f"{len(runbook.components.components)} components, {len(runbook.rules.rules)} rules, "
-        f"languages {', '.join(runbook.settings.languages)}: valid",
-    )
-    t0 = (start or datetime.now(UTC)).replace(microsecond=0)
+    step("Runbooks", f"{len(runbook.components.components)} components, {len(runbook.rules.rules)} rules, "
+                     f"languages {', '.join(runbook.settings.languages)}: valid")
 
     with EmbeddedMoto() as emulator:
         report.endpoint_url = emulator.endpoint_url
         env = LocalEnvironment(emulator)
         env.provision()
-        step(
-            "Emulator",
-            f"moto on {emulator.endpoint_url}: incident and idempotency tables, state machine from "
-            "infra/statemachine/incident.asl.json",
-        )
-        rt = env.intake_runtime(runbook)
-        store = env.store()
+        server = LocalServer(env).start()
+        try:
+            env.wire(runbook, approval_base_url=server.url, time_scale=time_scale)
+            rt = env.intake_runtime(runbook)
+            store, wstore = env.store(), env.workflow_store()
+            step("Emulator", f"moto on {emulator.endpoint_url}; tables, topics, page bucket, HMAC secret and the "
+                             f"state machine from infra/statemachine/incident.asl.json; approvals on {server.url}")
 
-        latency = state_change_event(
-            "checkout-api-prod-latency-p99",
-            "ALARM",
-            t0,
-            namespace="AWS/ApiGateway",
-            metric="Latency",
-            dimensions={"ApiName": "checkout"},
-            reason="Threshold Crossed: 3 datapoints [2310.0, 2290.5, 2402.1] > 1500.0",
-        )
-        first = invoke_intake(latency, rt)
-        _check(
-            first["action"] == "opened" and len(first["opened"]) == 1,
-            f"latency alarm did not open an incident: {first}",
-        )
-        incident_id = first["opened"][0]
-        inc = store.get_incident(incident_id)
-        _check(inc is not None and inc.severity is Severity.SEV3, "incident not stored at SEV3")
-        assert inc is not None
-        step(
-            "Alarm fires",
-            f"checkout-api-prod-latency-p99 ALARM -> incident {incident_id} opened "
-            f"({inc.severity.value}, {', '.join(f'{c}={s.value}' for c, s in inc.components.items())})",
-        )
+            def kinds(incident_id: str) -> list[str]:
+                return [e.kind for e in store.timeline(incident_id)]
 
-        again = invoke_intake(latency, rt)
-        _check(again == first, "a redelivered event was not deduplicated")
-        _check(store.get_incident(incident_id) == inc, "a redelivered event changed the incident")
-        step(
-            "Duplicate delivery", "the same event again: answered from the idempotency table, nothing changed"
-        )
+            t0 = datetime.now(UTC).replace(microsecond=0)
+            errors_alarm = dict(namespace="AWS/ApiGateway", metric="5XXError", dimensions={"ApiName": "checkout"})
+            fired = state_change_event("checkout-api-prod-5xx-rate", "ALARM", t0,
+                                       reason="Threshold Crossed: 5xx rate 7.5% > 2%", **errors_alarm)  # type: ignore[arg-type]
+            first = invoke_intake(fired, rt)
+            _check(first["action"] == "opened" and len(first["opened"]) == 1, f"the alarm opened nothing: {first}")
+            incident_id = first["opened"][0]
+            inc = store.get_incident(incident_id)
+            _check(inc is not None and inc.severity is Severity.SEV2, "the incident is not stored at SEV2")
+            step("Alarm fires", f"checkout-api-prod-5xx-rate ALARM -> rule checkout-errors -> incident {incident_id} "
+                                "(SEV2, Checkout partial outage); workflow started")
 
-        errors = state_change_event(
-            "checkout-api-prod-5xx-rate",
-            "ALARM",
-            t0 + timedelta(minutes=3),
-            namespace="AWS/ApiGateway",
-            metric="5XXError",
-            dimensions={"ApiName": "checkout"},
-            reason="Threshold Crossed: 5xx rate 7.5% > 2%",
-        )
-        joined = invoke_intake(errors, rt)
-        inc = store.get_incident(incident_id)
-        _check(
-            joined["action"] == "joined" and joined["incident_ids"] == [incident_id],
-            f"5xx alarm did not join: {joined}",
-        )
-        _check(inc is not None and inc.severity is Severity.SEV2, "severity was not raised to SEV2")
-        step(
-            "Second alarm joins",
-            "checkout-api-prod-5xx-rate ALARM joins the same incident; severity SEV3 -> SEV2",
-        )
+            again = invoke_intake(fired, rt)
+            _check(again == first, "a redelivered alarm event was not deduplicated")
+            step("Duplicate delivery", "the same event again: answered from the idempotency table, nothing changed")
 
-        cleared = invoke_intake(
-            state_change_event(
-                "checkout-api-prod-latency-p99",
-                "OK",
-                t0 + timedelta(minutes=20),
-                namespace="AWS/ApiGateway",
-                dimensions={"ApiName": "checkout"},
-            ),
-            rt,
-        )
-        inc = store.get_incident(incident_id)
-        _check(
-            cleared["action"] == "cleared" and inc is not None and inc.is_open, "incident closed too early"
-        )
-        step("One alarm clears", "latency OK; the 5xx alarm still fires, so the incident stays open")
+            _wait("the internal channel to hear of the incident", lambda: "internal_notice" in kinds(incident_id))
+            step("Internal channel", "told at once: severity, components, link to the timeline")
 
-        done = invoke_intake(
-            state_change_event(
-                "checkout-api-prod-5xx-rate",
-                "OK",
-                t0 + timedelta(minutes=26),
-                namespace="AWS/ApiGateway",
-                dimensions={"ApiName": "checkout"},
-            ),
-            rt,
-        )
-        inc = store.get_incident(incident_id)
-        _check(
-            done["action"] == "resolving" and inc is not None and inc.resolution_requested_at is not None,
-            f"incident not marked for resolution: {done}",
-        )
-        step("Last alarm clears", "every alarm is OK: incident marked for resolution, workflow told")
+            links = _wait("the approval email", lambda: approval_links(env))
+            link = links[0]
+            for method in ("GET", "HEAD", "GET"):  # an email link scanner fetches every link
+                status, _ = _http(link, method=method)
+                _check(status == 200, f"the link scanner's {method} got {status}")
+            pending = [a for a in (wstore.get_approval(link.split("/approvals/")[1].split("?")[0]),) if a]
+            _check(bool(pending) and pending[0].status.value == "pending", "a GET or HEAD decided something")
+            step("Approval requested", f"SES email to bruno@ and chen@ with a signed link; a link scanner's GET, HEAD "
+                                       f"and GET decided nothing: {link.split('?')[0]}")
 
-        sfn = env.client("stepfunctions")
-        execs = sfn.list_executions(stateMachineArn=env.names.state_machine_arn)["executions"]
-        report.executions = [{"name": e["name"], "status": e["status"]} for e in execs]
-        names = {e["name"] for e in execs}
-        _check(
-            names == {f"{incident_id}-open", f"{incident_id}-resolve"},
-            f"unexpected executions: {sorted(names)}",
-        )
-        step("Workflow", f"executions started: {', '.join(sorted(names))}")
+            if interactive is not None:
+                interactive(link)
+                _wait("a person to approve or reject on the page",
+                      lambda: any(k in kinds(incident_id) for k in ("approval_approved", "approval_rejected")),
+                      timeout=3600)
+                step("Approval", "decided by a person on the approval page")
+            else:
+                edit = {"customers/status_page/en": "We are investigating failing online payments of invoices "
+                                                    f"since {t0.strftime('%H:%M')} UTC. Bank transfers work "
+                                                    "normally. Next update within the hour."}
+                status, page, form = approve(link, edits=edit)
+                _check(status == 200 and "Approved" in page, f"the approval POST answered {status}")
+                status, _ = _http(link.split("?")[0], form)  # a double click submits the form again
+                _check(status == 409, f"a second click was not refused (got {status})")
+                step("Approved", "bruno@ opened the page, edited the English status-page text and approved (POST with "
+                                 "the page's CSRF value); a second click got 409")
 
-        report.incident = inc
-        report.timeline = [json.loads(e.model_dump_json()) for e in store.timeline(incident_id)]
+            def published(draft_id: str) -> Callable[[], bool]:
+                def probe() -> bool:
+                    draft = wstore.get_draft(incident_id, draft_id)
+                    return draft is not None and draft.status == "published"
+                return probe
 
-    if out_dir is not None:
-        out_dir.mkdir(parents=True, exist_ok=True)
-        (out_dir / "incident.json").write_text(
-            report.incident.model_dump_json(indent=2) if report.incident else "{}"
-        )
-        (out_dir / "timeline.json").write_text(json.dumps(report.timeline, indent=2))
-        (out_dir / "executions.json").write_text(json.dumps(report.executions, indent=2))
-        report.out_dir = out_dir
+            _wait("the first messages to be published", published("investigating"))
+            index = env.client("s3").get_object(Bucket=env.names.page_bucket, Key="index.html")["Body"].read().decode()
+            _check("Partial system outage" in index, "the status page does not show the outage")
+            sent = [e for e in store.timeline(incident_id) if e.kind == "message_sent"]
+            routes = sorted({e.data["route"] for e in sent})
+            step("Published", f"{len(routes)} routes, each once: {', '.join(routes)}; status page banner "
+                              "'Partial system outage'")
+
+            update_link = _wait("the regular update's approval email",
+                                lambda: [x for x in approval_links(env) if x.split("?")[0] != link.split("?")[0]],
+                                timeout=30)[0]
+            if interactive is not None:
+                interactive(update_link)
+                _wait("a person to decide on the update", published("update-1"), timeout=3600)
+            else:
+                status, _, _ = approve(update_link)
+                _check(status == 200, f"approving the update answered {status}")
+                _wait("the regular update to be published", published("update-1"))
+            step("Regular update", "the cadence elapsed (60 min, scaled): 'still working on it' drafted, approved, "
+                                   "published; status page timestamp refreshed")
+
+            cleared = state_change_event("checkout-api-prod-5xx-rate", "OK", t0 + timedelta(minutes=40),
+                                         **errors_alarm)  # type: ignore[arg-type]
+            done = invoke_intake(cleared, rt)
+            _check(done["action"] == "resolving", f"the OK did not resolve the incident: {done}")
+            _wait("the post-mortem reminder", lambda: "postmortem_drafted" in kinds(incident_id))
+            _wait("the resolution to be published", published("resolved"))
+            index = env.client("s3").get_object(Bucket=env.names.page_bucket, Key="index.html")["Body"].read().decode()
+            _check("All systems operational" in index, "the status page still shows the outage")
+            postmortem = wstore.get_document(incident_id, "postmortem.md") or ""
+            _check(postmortem.startswith("# Post-mortem"), "no post-mortem draft was stored")
+            step("Resolved", "alarm OK -> resolution published on every channel, status page 'All systems "
+                             "operational', post-mortem draft stored and the team reminded")
+
+            sfn = env.client("stepfunctions")
+            execs = sfn.list_executions(stateMachineArn=env.names.state_machine_arn)["executions"]
+            report.executions = _wait(
+                "every execution to finish",
+                lambda: [{"name": e["name"], "status": s} for e in execs
+                         if (s := sfn.describe_execution(executionArn=e["executionArn"])["status"]) != "RUNNING"]
+                if all(sfn.describe_execution(executionArn=e["executionArn"])["status"] != "RUNNING" for e in execs)
+                else [],
+                timeout=30,
+            )
+            _check(all(e["status"] == "SUCCEEDED" for e in report.executions), f"an execution failed: {report.executions}")
+            step("Workflow", f"executions: {', '.join(e['name'] + ' ' + e['status'] for e in report.executions)}")
+
+            report.incident = store.get_incident(incident_id)
+            report.timeline = [json.loads(e.model_dump_json()) for e in store.timeline(incident_id)]
+            report.outbox = outbox(env)
+            if out_dir is not None:
+                _write_out(env, out_dir, report, postmortem)
+                report.out_dir = out_dir
+        finally:
+            server.stop()
+    report.seconds = time.monotonic() - began
     return report
+
+
+def _write_out(env: LocalEnvironment, out_dir: Path, report: DemoReport, postmortem: str) -> None:
+    from clarion.local.server import _outbox_html
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    s3 = env.client("s3")
+    page = out_dir / "page"
+    for obj in s3.list_objects_v2(Bucket=env.names.page_bucket).get("Contents", []):
+        target = page / obj["Key"]
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(s3.get_object(Bucket=env.names.page_bucket, Key=obj["Key"])["Body"].read())
+    (out_dir / "outbox.html").write_text(_outbox_html(report.outbox))
+    (out_dir / "outbox.json").write_text(json.dumps(report.outbox, indent=2, ensure_ascii=False))
+    (out_dir / "incident.json").write_text(report.incident.model_dump_json(indent=2) if report.incident else "{}")
+    (out_dir / "timeline.json").write_text(json.dumps(report.timeline, indent=2, ensure_ascii=False))
+    (out_dir / "executions.json").write_text(json.dumps(report.executions, indent=2))
+    (out_dir / "postmortem.md").write_text(postmortem)

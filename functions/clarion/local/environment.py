@@ -5,17 +5,24 @@ from __future__ import annotations
 
 import json
 import re
+import secrets
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import boto3
 
-from clarion.adapters.dynamodb_store import DynamoDBIncidentStore, table_definition
+from clarion.adapters.channels import secret_key
+from clarion.adapters.dynamodb_store import DynamoDBIncidentStore, DynamoDBWorkflowStore, table_definition
 from clarion.adapters.stepfunctions_workflow import StepFunctionsWorkflow
+from clarion.domain.approval_desk import ApprovalDesk
 from clarion.domain.runbook import Runbook
+from clarion.domain.workflow import WorkflowService
 from clarion.handlers.intake import IntakeRuntime
-from clarion.local.moto_glue import EmbeddedMoto
+from clarion.handlers.runtime import PageTarget, Wiring, build
+from clarion.local.moto_glue import EmbeddedMoto, route_lambda_invokes
 
 REPO = Path(__file__).resolve().parents[3]
 ASL = REPO / "infra" / "statemachine" / "incident.asl.json"
@@ -50,6 +57,10 @@ class LocalNames:
     table: str = "clarion-incidents"
     idempotency_table: str = "clarion-idempotency"
     state_machine: str = "clarion-incident-workflow"
+    steps_function: str = "clarion-workflow-steps"
+    page_bucket: str = "clarion-status-page"
+    secret: str = "clarion/approval-hmac"
+    sender: str = "clarion@ledgerly.example"
 
     @property
     def state_machine_arn(self) -> str:
@@ -58,6 +69,12 @@ class LocalNames:
     @property
     def role_arn(self) -> str:
         return f"arn:aws:iam::{self.account}:role/clarion-workflow"
+
+    def topic_arn(self, name: str) -> str:
+        return f"arn:aws:sns:{self.region}:{self.account}:clarion-{name}"
+
+
+TOPICS = ("customers", "technical", "chat", "internal")
 
 
 class LocalEnvironment:
@@ -70,23 +87,49 @@ class LocalEnvironment:
             aws_secret_access_key="local",  # noqa: S106 - the emulator needs some value; not a secret
             region_name=self.names.region,
         )
+        self.steps: WorkflowService | None = None
+        self.desk: ApprovalDesk | None = None
 
-    def client(self, service: str) -> Any:
-        return self.session.client(service, endpoint_url=self.emulator.endpoint_url)  # type: ignore[call-overload]
+    def client(self, service: str, region: str | None = None) -> Any:
+        return self.session.client(  # type: ignore[call-overload]
+            service, endpoint_url=self.emulator.endpoint_url, region_name=region or self.names.region
+        )
 
-    def provision(self) -> None:
+    def provision(self, *, execute_workflows: bool = True) -> None:
+        """Tables, topics, the page bucket, the HMAC secret, the sender identity, the steps
+        function and the state machine from the one ASL file. With ``execute_workflows`` (set
+        first: moto keeps executable state machines in another backend) executions really run."""
+        self.emulator.configure(execute_state_machines=execute_workflows)
+        n = self.names
         ddb = self.client("dynamodb")
-        ddb.create_table(**table_definition(self.names.table))
-        ddb.create_table(**idempotency_table_definition(self.names.idempotency_table))
+        ddb.create_table(**table_definition(n.table))
+        ddb.create_table(**idempotency_table_definition(n.idempotency_table))
+        sns = self.client("sns")
+        for topic in TOPICS:
+            sns.create_topic(Name=f"clarion-{topic}")
+        s3 = self.client("s3")
+        s3.create_bucket(Bucket=n.page_bucket)
+        s3.put_bucket_versioning(Bucket=n.page_bucket, VersioningConfiguration={"Status": "Enabled"})
+        self.client("secretsmanager").create_secret(Name=n.secret, SecretString=secrets.token_urlsafe(48))
+        self.client("sesv2").create_email_identity(EmailIdentity=n.sender)
+        iam = self.client("iam")
+        trust = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
+                 "Principal": {"Service": ["lambda.amazonaws.com", "states.amazonaws.com"]}}]}
+        role = iam.create_role(RoleName="clarion-workflow", AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
+        steps = self.client("lambda").create_function(
+            FunctionName=n.steps_function, Runtime="python3.11", Role=role,
+            Handler="clarion.handlers.workflow_steps.lambda_handler", Code={"ZipFile": _EMPTY_ZIP},
+        )["FunctionArn"]
         self.client("stepfunctions").create_state_machine(
-            name=self.names.state_machine,
-            definition=render_asl(ASL, {}),
-            roleArn=self.names.role_arn,
+            name=n.state_machine, definition=render_asl(ASL, {"StepsFunctionArn": steps}), roleArn=role,
             type="STANDARD",
         )
 
     def store(self) -> DynamoDBIncidentStore:
         return DynamoDBIncidentStore(self.names.table, self.client("dynamodb"))
+
+    def workflow_store(self) -> DynamoDBWorkflowStore:
+        return DynamoDBWorkflowStore(self.names.table, self.client("dynamodb"))
 
     def intake_runtime(self, runbook: Runbook) -> IntakeRuntime:
         ddb = self.client("dynamodb")
@@ -97,6 +140,45 @@ class LocalEnvironment:
             idempotency_table=self.names.idempotency_table,
             dynamodb_client=ddb,
         )
+
+    def wire(self, runbook: Runbook, *, approval_base_url: str, time_scale: float,
+             sleep: Callable[[float], None] | None = None) -> tuple[WorkflowService, ApprovalDesk]:
+        """Build the real workflow service and approval desk on the emulator, and route the state
+        machine's Lambda tasks to them in this process."""
+        from aws_lambda_powertools.utilities import parameters
+
+        parameters.clear_caches()  # type: ignore[no-untyped-call]  # a secret of the same name in an earlier emulator is not this one
+        n = self.names
+        wiring = Wiring(
+            table=n.table, state_machine_arn=n.state_machine_arn, approval_base_url=approval_base_url,
+            sender=n.sender, topics={t: n.topic_arn(t) for t in TOPICS},
+            page_targets=[PageTarget(name="primary", bucket=n.page_bucket)], time_scale=time_scale,
+        )
+        self.steps, self.desk = build(runbook, wiring, self.client, secret_key(n.secret, self.client("secretsmanager")),
+                                      sleep=sleep or time.sleep)
+        steps = self.steps
+
+        def dispatch(function: str, event: dict[str, Any]) -> dict[str, Any]:
+            if function != n.steps_function:
+                raise LookupError(f"no local function {function!r}")
+            return run_step_quietly(event, steps)
+
+        route_lambda_invokes(dispatch)
+        return self.steps, self.desk
+
+
+def run_step_quietly(event: dict[str, Any], service: WorkflowService) -> dict[str, Any]:
+    from clarion.handlers.observability import metrics
+    from clarion.handlers.workflow_steps import run_step
+
+    try:
+        return run_step(event, service)
+    finally:
+        metrics.clear_metrics()
+
+
+# The simple Lambda backend never runs the code; an empty zip archive satisfies CreateFunction.
+_EMPTY_ZIP = b"PK\x05\x06" + b"\x00" * 18
 
 
 def invoke_intake(event: Any, runtime: IntakeRuntime) -> dict[str, Any]:

@@ -13,7 +13,9 @@ import logging
 import os
 import socket
 import urllib.request
+from collections.abc import Callable
 from importlib.metadata import version
+from typing import Any
 
 SUPPORTED = ((5, 2, 5), (5, 3, 0))  # [low, high)
 
@@ -83,7 +85,10 @@ class EmbeddedMoto:
 
     def configure(self, *, execute_state_machines: bool) -> None:
         """moto's documented runtime configuration endpoint."""
-        self._post("/moto-api/config", {"stepfunctions": {"execute_state_machine": execute_state_machines}})
+        self._post(
+            "/moto-api/config",
+            {"stepfunctions": {"execute_state_machine": execute_state_machines}, "lambda": {"use_docker": False}},
+        )
 
     def reset(self) -> None:
         self._post("/moto-api/reset")
@@ -93,3 +98,66 @@ class EmbeddedMoto:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+# --- Lambda tasks run in-process --------------------------------------------------------------
+
+Dispatch = Callable[[str, dict[str, Any]], dict[str, Any]]
+_dispatch: Dispatch | None = None
+_patched = False
+
+
+def route_lambda_invokes(dispatch: Dispatch | None) -> None:
+    """Every Lambda invoke (direct, or a Step Functions Task) runs ``dispatch(function_name, event)``
+    in this process. An exception becomes a Lambda function error whose ``errorType`` is the
+    exception's class name, as on AWS, so the state machine's Retry and Catch see it.
+
+    Relies on moto's "simple" Lambda backend (``use_docker: False``): its ``invoke`` is replaced.
+    """
+    global _dispatch, _patched
+    _dispatch = dispatch
+    if _patched:
+        return
+    from moto.awslambda_simple.models import LambdaSimpleBackend
+
+    def invoke(self: Any, function_name: str, qualifier: str | None, body: Any, headers: Any,
+               response_headers: Any) -> bytes:
+        if _dispatch is None:
+            raise MotoMismatch("a Lambda was invoked but no in-process dispatch is installed")
+        name = function_name.rsplit(":function:", 1)[-1].split(":")[0]
+        event = json.loads(body) if body else {}
+        try:
+            result = _dispatch(name, event)
+        except Exception as exc:  # mirror Lambda: the error goes back to the caller as data
+            response_headers["x-amz-function-error"] = "Unhandled"
+            return json.dumps({"errorType": type(exc).__name__, "errorMessage": str(exc)[:4000]}).encode()
+        return json.dumps(result, default=str).encode()
+
+    setattr(LambdaSimpleBackend, "invoke", invoke)  # noqa: B010 - the documented seam of this module
+    _patched = True
+
+
+# --- what the emulator delivered ----------------------------------------------------------------
+
+
+def sent_emails(account: str, region: str) -> list[dict[str, Any]]:
+    """Emails sent through SES (v1 or v2) in the emulator: SES v2 keeps the HTML part as body."""
+    from moto.ses.models import ses_backends
+
+    return [
+        {"id": m.id, "from": getattr(m, "source", ""), "to": getattr(m, "destinations", {}),
+         "subject": getattr(m, "subject", ""), "body": getattr(m, "body", "")}
+        for m in ses_backends[account][region].sent_messages
+    ]
+
+
+def sns_notifications(account: str, region: str) -> list[dict[str, Any]]:
+    """Messages published to SNS topics in the emulator."""
+    from moto.sns.models import sns_backends
+
+    out = []
+    for arn, topic in sns_backends[account][region].topics.items():
+        for message_id, message, subject, attributes, _group in topic.sent_notifications:
+            out.append({"topic": arn, "id": message_id, "message": message, "subject": subject,
+                        "attributes": attributes})
+    return out

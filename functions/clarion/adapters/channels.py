@@ -1,0 +1,246 @@
+"""Deliveries behind the workflow's ports (DESIGN.md decision 8): each takes an injected client,
+maps throttling and 5xx to retryable ``ChannelError``s and everything else to permanent ones."""
+
+from __future__ import annotations
+
+import json
+import unicodedata
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from clarion.domain.drafts import Draft
+from clarion.domain.enums import Audience, Channel
+from clarion.domain.incident import Change, Incident, TimelineEntry
+from clarion.domain.status_page import AffectedComponent, PageIncident, page_incident_from
+from clarion.domain.workflow import ChannelError
+from clarion.ports import IncidentStore
+
+TRANSIENT = {
+    "Throttling", "ThrottlingException", "TooManyRequestsException", "ThrottledException", "RequestLimitExceeded",
+    "InternalError", "InternalFailure", "ServiceUnavailable", "ServiceUnavailableException", "KMSThrottlingException",
+}
+
+
+def channel_error(exc: Exception, what: str) -> ChannelError:
+    if isinstance(exc, ClientError):
+        code = exc.response.get("Error", {}).get("Code", "")
+        status = int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0))
+        return ChannelError(f"{what}: {code}", transient=code in TRANSIENT or status >= 500)
+    return ChannelError(f"{what}: {type(exc).__name__}: {exc}", transient=True)  # connection problems
+
+
+def ascii_subject(text: str, limit: int = 99) -> str:
+    """SNS subjects must be printable ASCII under 100 characters."""
+    plain = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    plain = " ".join(plain.split())
+    return plain[:limit] or "Status update"
+
+
+class SnsDelivery:
+    """``sns:<audience>:<language>``: one publish carrying the email text for email subscribers and
+    the SMS text for SMS subscribers (MessageStructure=json), with attributes subscribers filter on."""
+
+    def __init__(self, topics: dict[str, str], client: Any) -> None:
+        self.topics = topics
+        self.client = client
+
+    def deliver(self, route: str, draft: Draft, incident: Incident) -> str:
+        _, audience, lang = route.split(":")
+        topic = self.topics.get(audience)
+        if topic is None:
+            raise ChannelError(f"no SNS topic for audience {audience!r}", transient=False)
+        aud = Audience(audience)
+        email = draft.message(aud, Channel.EMAIL, lang)
+        sms = draft.message(aud, Channel.SMS, lang)
+        long = email or sms
+        if long is None:
+            raise ChannelError(f"{route}: the draft has no email or SMS text", transient=False)
+        structure = {"default": long.body, "email": long.body, "sms": (sms or long).body}
+        try:
+            resp = self.client.publish(
+                TopicArn=topic,
+                Message=json.dumps(structure, ensure_ascii=False),
+                MessageStructure="json",
+                Subject=ascii_subject(long.subject or incident.title.get(lang, incident.id)),
+                MessageAttributes=message_attributes(incident, draft, lang),
+            )
+        except (ClientError, BotoCoreError) as exc:
+            raise channel_error(exc, f"SNS publish to {audience}") from exc
+        return str(resp["MessageId"])
+
+
+def message_attributes(incident: Incident, draft: Draft, lang: str) -> dict[str, Any]:
+    """What subscribers filter on (SNS filter policies), like Statuspage's component subscriptions."""
+    return {
+        "components": {"DataType": "String.Array", "StringValue": json.dumps(sorted(incident.components))},
+        "severity": {"DataType": "String", "StringValue": incident.severity.value},
+        "phase": {"DataType": "String", "StringValue": draft.phase.value},
+        "language": {"DataType": "String", "StringValue": lang},
+        "drill": {"DataType": "String", "StringValue": "true" if incident.drill else "false"},
+    }
+
+
+class ChatDelivery:
+    """``chat:technical``: the technical chat text to the chat topic (Amazon Q Developer in chat
+    applications, or a webhook relay, subscribes to it)."""
+
+    def __init__(self, topic_arn: str, client: Any) -> None:
+        self.topic_arn = topic_arn
+        self.client = client
+
+    def deliver(self, route: str, draft: Draft, incident: Incident) -> str:
+        texts = [m.body for m in draft.messages if m.channel is Channel.CHAT]
+        if not texts:
+            raise ChannelError(f"{route}: the draft has no chat text", transient=False)
+        try:
+            resp = self.client.publish(TopicArn=self.topic_arn, Message=texts[0])
+        except (ClientError, BotoCoreError) as exc:
+            raise channel_error(exc, "chat topic") from exc
+        return str(resp["MessageId"])
+
+
+class SnsNotifier:
+    """The internal channel: everything the team should know at once."""
+
+    def __init__(self, topic_arn: str, client: Any) -> None:
+        self.topic_arn = topic_arn
+        self.client = client
+
+    def notify(self, incident: Incident, text: str) -> None:
+        self.client.publish(
+            TopicArn=self.topic_arn,
+            Message=text,
+            MessageAttributes={
+                "incident": {"DataType": "String", "StringValue": incident.id},
+                "severity": {"DataType": "String", "StringValue": incident.severity.value},
+                "drill": {"DataType": "String", "StringValue": "true" if incident.drill else "false"},
+            },
+        )
+
+
+class SesMailer:
+    def __init__(self, sender: str, client: Any, configuration_set: str | None = None) -> None:
+        self.sender = sender
+        self.client = client
+        self.configuration_set = configuration_set
+
+    def send(self, to: list[str], subject: str, text: str, html: str) -> str:
+        kwargs: dict[str, Any] = {
+            "FromEmailAddress": self.sender,
+            "Destination": {"ToAddresses": to},
+            "Content": {"Simple": {
+                "Subject": {"Data": subject[:998], "Charset": "UTF-8"},
+                "Body": {"Text": {"Data": text, "Charset": "UTF-8"}, "Html": {"Data": html, "Charset": "UTF-8"}},
+            }},
+        }
+        if self.configuration_set:
+            kwargs["ConfigurationSetName"] = self.configuration_set
+        try:
+            resp = self.client.send_email(**kwargs)
+        except (ClientError, BotoCoreError) as exc:
+            raise channel_error(exc, "SES send_email") from exc
+        return str(resp["MessageId"])
+
+
+class SupportCopyDelivery:
+    """``email:support``: the customer email, in the default language, to the support manager role."""
+
+    def __init__(self, mailer: SesMailer, recipients: list[str], language: str) -> None:
+        self.mailer = mailer
+        self.recipients = recipients
+        self.language = language
+
+    def deliver(self, route: str, draft: Draft, incident: Incident) -> str:
+        msg = draft.message(Audience.CUSTOMERS, Channel.EMAIL, self.language)
+        if msg is None:
+            raise ChannelError(f"{route}: no customer email in {self.language}", transient=False)
+        text = f"Sent to customers ({draft.phase.value}):\n\n{msg.body}"
+        return self.mailer.send(self.recipients, f"[customer copy] {msg.subject or ''}", text,
+                                "<pre>" + _html_escape(text) + "</pre>")
+
+
+def _html_escape(text: str) -> str:
+    from markupsafe import escape
+
+    return str(escape(text))
+
+
+class StatusPageDelivery:
+    """``status_page``: record the update on the incident, then publish the page to every target."""
+
+    def __init__(self, store: IncidentStore, publish: Callable[[Callable[[], list[PageIncident]]], Any],
+                 clock: Callable[[], datetime], component_names: dict[str, str]) -> None:
+        self.store = store
+        self.publish = publish
+        self.clock = clock
+        self.component_names = component_names
+
+    def deliver(self, route: str, draft: Draft, incident: Incident) -> str:
+        bodies = {m.language: m.body for m in draft.messages if m.channel is Channel.STATUS_PAGE}
+        status = (incident.maintenance_status.value if incident.maintenance_status
+                  else "resolved" if incident.resolved_at else incident.status.value)
+        affected = [
+            AffectedComponent(code=c, name=self.component_names.get(c, c), old_status=s, new_status=s).model_dump(
+                mode="json")
+            for c, s in incident.components.items()
+        ]
+        entry = TimelineEntry(at=self.clock(), kind="page_update", actor="workflow",
+                              summary=f"Status page: {status}",
+                              data={"id": f"{incident.id}-{draft.id}", "status": status, "body": bodies,
+                                    "affected": affected, "draft_id": draft.id})
+        self.store.commit(Change(timeline=[(incident.id, entry)]))
+        report = self.publish(lambda: load_page_incidents(self.store))
+        failed = [t for t in getattr(report, "targets", []) if not t.ok]
+        if failed and len(failed) == len(report.targets):
+            raise ChannelError("status page: " + "; ".join(f"{t.target}: {t.error}" for t in failed), transient=True)
+        written = sum(len(t.written) for t in getattr(report, "targets", []))
+        return f"{written} file(s) written" + (f"; failed targets: {[t.target for t in failed]}" if failed else "")
+
+
+def load_page_incidents(store: IncidentStore, limit: int = 1000) -> list[PageIncident]:
+    from clarion.domain.enums import IncidentKind
+
+    out = []
+    for kind in (IncidentKind.INCIDENT, IncidentKind.MAINTENANCE):
+        for inc in store.list_incidents(limit=limit, kind=kind):
+            out.append(page_incident_from(inc, store.timeline(inc.id)))
+    return out
+
+
+class SfnTaskDecider:
+    def __init__(self, client: Any) -> None:
+        self.client = client
+
+    def _call(self, fn: Callable[[], Any]) -> None:
+        from clarion.domain.approval_desk import TaskGone
+
+        try:
+            fn()
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in ("TaskTimedOut", "TaskDoesNotExist", "InvalidToken"):
+                raise TaskGone(exc.response["Error"]["Code"]) from exc
+            raise
+
+    def succeed(self, token: str, output: dict[str, object]) -> None:
+        self._call(lambda: self.client.send_task_success(taskToken=token, output=json.dumps(output)))
+
+    def fail(self, token: str, error: str, cause: str) -> None:
+        self._call(lambda: self.client.send_task_failure(taskToken=token, error=error, cause=cause[:32768]))
+
+
+def secret_key(secret_id: str, client: Any | None = None) -> Callable[[], bytes]:
+    """The HMAC key from Secrets Manager, fetched once and cached by Powertools for five minutes."""
+    from aws_lambda_powertools.utilities.parameters import SecretsProvider
+
+    provider = SecretsProvider(boto3_client=client)
+
+    def get() -> bytes:
+        value = provider.get(secret_id, max_age=300)
+        if not isinstance(value, str) or len(value) < 32:
+            raise RuntimeError(f"secret {secret_id} must hold a string of at least 32 characters")
+        return value.encode()
+
+    return get

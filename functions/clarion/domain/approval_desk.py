@@ -1,0 +1,170 @@
+"""What happens when an approver opens or answers an approval link.
+
+``view`` (GET and HEAD) never changes anything: email link scanners fetch every link. ``decide``
+(POST from the page) checks, in order, the link's signature, its expiry, the CSRF value bound to
+the approval and approver, that the request is still pending, and the edits; then makes the
+decision single-use with a conditional write, and only then tells Step Functions. Every refusal
+is a clear page and a 4xx, and none of them reaches Step Functions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from clarion.domain.approval import (
+    ApprovalStatus,
+    LinkProblem,
+    csrf_token,
+    verify_csrf,
+    verify_link,
+)
+from clarion.domain.approval_page import render_approval_page, render_result
+from clarion.domain.drafts import EditProblem, apply_edits
+from clarion.domain.incident import Change, TimelineEntry
+from clarion.domain.runbook import Runbook
+from clarion.ports import IncidentStore, WorkflowStore
+
+
+class TaskDecider(Protocol):
+    def succeed(self, token: str, output: dict[str, object]) -> None: ...
+
+    def fail(self, token: str, error: str, cause: str) -> None: ...
+
+
+class TaskGone(Exception):
+    """Step Functions no longer waits for this token (timed out, or the execution ended)."""
+
+
+@dataclass(frozen=True)
+class Page:
+    status: int
+    html: str
+
+
+_LINK_PAGES = {
+    LinkProblem.MALFORMED: (400, "This link is incomplete",
+                           "Open the link from the approval email exactly as it was sent."),
+    LinkProblem.FORGED: (403, "This link is not valid",
+                         "The link was changed or was not issued by Clarion. Nothing was decided."),
+    LinkProblem.EXPIRED: (410, "This link has expired",
+                          "The time to answer has passed; the workflow applied its timeout policy. "
+                          "Nothing was decided with this link."),
+}
+_STATUS_PAGES = {
+    ApprovalStatus.APPROVED: (409, "Already approved", "Someone already approved these messages."),
+    ApprovalStatus.REJECTED: (409, "Already rejected", "Someone already rejected these messages."),
+    ApprovalStatus.SUPERSEDED: (410, "This request was replaced",
+                                "The request was escalated or redrafted; use the newest email."),
+    ApprovalStatus.TIMED_OUT: (410, "Too late", "No answer came in time; the workflow applied its timeout policy."),
+}
+
+
+@dataclass
+class ApprovalDesk:
+    runbook: Runbook
+    store: IncidentStore
+    wstore: WorkflowStore
+    decider: TaskDecider
+    key: Callable[[], bytes]
+    clock: Callable[[], datetime]
+
+    def _result(self, status: int, heading: str, text: str) -> Page:
+        return Page(status, render_result(heading, text))
+
+    def _load(self, approval_id: str, params: dict[str, str]) -> tuple[Page | None, tuple | None]:  # type: ignore[type-arg]
+        approver, problem = verify_link(self.key(), approval_id, params, self.clock())
+        if problem is not None:
+            return self._result(*_LINK_PAGES[problem]), None
+        assert approver is not None
+        request = self.wstore.get_approval(approval_id)
+        if request is None or approver >= len(request.approvers):
+            return self._result(404, "No such approval request", "This request does not exist."), None
+        if request.status is not ApprovalStatus.PENDING:
+            return self._result(*_STATUS_PAGES[request.status]), None
+        if request.expires_at <= self.clock():
+            return self._result(*_LINK_PAGES[LinkProblem.EXPIRED]), None
+        incident = self.store.get_incident(request.incident_id)
+        draft = self.wstore.get_draft(request.incident_id, request.draft_id)
+        if incident is None or draft is None:
+            return self._result(404, "No such incident", "The incident of this request is gone."), None
+        return None, (approver, request, incident, draft)
+
+    def view(self, approval_id: str, params: dict[str, str], action: str) -> Page:
+        refusal, loaded = self._load(approval_id, params)
+        if refusal is not None:
+            return refusal
+        assert loaded is not None
+        approver, request, incident, draft = loaded
+        html = render_approval_page(
+            self.runbook, incident, draft, request, approver, _link_params(params),
+            csrf_token(self.key(), approval_id, approver), action, self.store.timeline(incident.id),
+        )
+        return Page(200, html)
+
+    def decide(self, approval_id: str, form: dict[str, str], action: str) -> Page:
+        refusal, loaded = self._load(approval_id, form)
+        if refusal is not None:
+            return refusal
+        assert loaded is not None
+        approver, request, incident, draft = loaded
+        if not verify_csrf(self.key(), approval_id, approver, form.get("csrf", "")):
+            return self._result(403, "Please use the approval page",
+                                "Decisions are taken only from the page the link opens. Nothing was decided.")
+        decision = form.get("decision", "")
+        if decision not in ("approve", "reject"):
+            return self._result(400, "No decision", "Choose Approve or Reject on the approval page.")
+        texts = {k.removeprefix("msg:"): v for k, v in form.items() if k.startswith("msg:")}
+        reason = form.get("reason", "").strip()[:2000]
+        try:
+            edited = apply_edits(draft, texts, self.runbook.settings.sms.max_segments)
+        except EditProblem as exc:
+            html = render_approval_page(
+                self.runbook, incident, draft, request, approver, _link_params(form),
+                csrf_token(self.key(), approval_id, approver), action, self.store.timeline(incident.id),
+                problem=f"Not saved: {exc}", texts=texts,
+            )
+            return Page(422, html)
+        person = request.approvers[approver]
+        now = self.clock()
+        status = ApprovalStatus.APPROVED if decision == "approve" else ApprovalStatus.REJECTED
+        decided = request.model_copy(update={"status": status, "decided_by": person.email, "decided_at": now,
+                                             "reason": reason})
+        if not self.wstore.transition_approval(decided):  # single use: someone else was first
+            current = self.wstore.get_approval(approval_id)
+            return self._result(*_STATUS_PAGES.get(current.status if current else ApprovalStatus.SUPERSEDED,
+                                                   _STATUS_PAGES[ApprovalStatus.SUPERSEDED]))
+        self.wstore.save_draft(edited.model_copy(update={
+            "status": "approved" if status is ApprovalStatus.APPROVED else "rejected",
+            "approved_by": person.email if status is ApprovalStatus.APPROVED else None,
+        }))
+        entry = TimelineEntry(
+            at=now, kind=f"approval_{status.value}", actor=person.email,
+            summary=f"{person.name} {status.value} the {draft.phase.value} messages"
+                    + (f" with {len(edited.edits) - len(draft.edits)} edit(s)" if edited.edits != draft.edits else "")
+                    + (f": {reason}" if reason else ""),
+            data={"approval_id": approval_id, "draft_id": draft.id, "edits": {k: v for k, v in edited.edits.items()
+                                                                                if draft.edits.get(k) != v},
+                  "reason": reason, "level": request.level},
+        )
+        self.store.commit(Change(timeline=[(incident.id, entry)]))
+        try:
+            if status is ApprovalStatus.APPROVED:
+                self.decider.succeed(request.task_token, {"decision": "approve", "approved_by": person.email})
+            else:
+                self.decider.fail(request.task_token, "Clarion.Rejected", reason or f"rejected by {person.email}")
+        except TaskGone:
+            self.store.commit(Change(timeline=[(incident.id, TimelineEntry(
+                at=now, kind="approval_too_late", actor=person.email,
+                summary="The decision came after the workflow stopped waiting; it was not applied"))]))
+            return self._result(410, "Too late", "The workflow stopped waiting before your answer arrived; "
+                                                  "it applied its timeout policy.")
+        if status is ApprovalStatus.APPROVED:
+            return self._result(200, "Approved", "Thank you. The messages are being published now.")
+        return self._result(200, "Rejected", "Thank you. Nothing was published; the incident team has been told.")
+
+
+def _link_params(params: dict[str, str]) -> dict[str, str]:
+    return {k: params.get(k, "") for k in ("a", "e", "s")}

@@ -1,0 +1,139 @@
+"""Drafts: every message of one phase, rendered, approved (or not), then published by route.
+
+A *route* is one delivery, sent exactly once per draft (DESIGN.md decision 3):
+
+* ``status_page`` — the page update, all languages at once;
+* ``sns:<audience>:<language>`` — the audience's SNS topic, ``MessageStructure=json``: email
+  subscribers get the email text, SMS subscribers the SMS text;
+* ``chat:technical`` — the technical chat message;
+* ``email:support`` — a copy of the customer email to the support manager role, so support answers
+  tickets the same way.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from clarion.domain.enums import Audience, Channel, Phase
+from clarion.domain.incident import Incident
+from clarion.domain.messages import context_for, render
+from clarion.domain.runbook import Runbook
+from clarion.domain.sms import count_segments
+
+# Phases whose messages go out without asking: they follow from what approvers already saw, or are
+# announced well ahead (maintenance), and speed matters most when a problem is over.
+NO_APPROVAL = {
+    Phase.RESOLVED, Phase.POSTMORTEM, Phase.MAINTENANCE_SCHEDULED,
+    Phase.MAINTENANCE_IN_PROGRESS, Phase.MAINTENANCE_COMPLETED,
+}
+
+
+class DraftMessage(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    audience: Audience
+    channel: Channel
+    language: str
+    subject: str | None = None
+    body: str
+
+    @property
+    def key(self) -> str:
+        return f"{self.audience.value}/{self.channel.value}/{self.language}"
+
+
+class Draft(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    incident_id: str
+    phase: Phase
+    created_at: datetime
+    messages: list[DraftMessage]
+    routes: list[str]
+    approval_required: bool
+    status: str = "drafted"  # drafted, approved, rejected, held, published
+    approved_by: str | None = None
+    edits: dict[str, str] = Field(default_factory=dict)  # message key -> the approver's text
+    holding_statement: bool = False
+    approval_ids: list[str] = Field(default_factory=list)  # requests sent for this draft, oldest first
+
+    def message(self, audience: Audience, channel: Channel, language: str) -> DraftMessage | None:
+        for m in self.messages:
+            if m.audience is audience and m.channel is channel and m.language == language:
+                return m
+        return None
+
+
+class EditProblem(ValueError):
+    pass
+
+
+def build_draft(
+    runbook: Runbook, incident: Incident, phase: Phase, draft_id: str, now: datetime,
+    *, next_update_in: timedelta | None = None, cause: str = "", eta: str = "",
+) -> Draft:
+    policy = runbook.policy(incident.severity)
+    settings = runbook.settings
+    messages: list[DraftMessage] = []
+    for audience in policy.audiences:
+        for channel in settings.audiences.get(audience, []):
+            if channel not in policy.channels:
+                continue
+            for lang in settings.languages:
+                ctx = context_for(runbook, incident, lang, channel, now=now, next_update_in=next_update_in,
+                                  cause=cause, eta=eta)
+                msg = render(runbook, phase, audience, channel, lang, ctx)
+                messages.append(DraftMessage(audience=audience, channel=channel, language=lang,
+                                             subject=msg.subject, body=msg.body))
+    return Draft(
+        id=draft_id,
+        incident_id=incident.id,
+        phase=phase,
+        created_at=now,
+        messages=messages,
+        routes=routes_for(messages, settings.languages),
+        approval_required=policy.approval.required and phase not in NO_APPROVAL and bool(messages),
+    )
+
+
+def routes_for(messages: list[DraftMessage], languages: list[str]) -> list[str]:
+    present = {(m.audience, m.channel) for m in messages}
+    routes: list[str] = []
+    if (Audience.CUSTOMERS, Channel.STATUS_PAGE) in present:
+        routes.append("status_page")
+    for audience in Audience:
+        if (audience, Channel.EMAIL) in present or (audience, Channel.SMS) in present:
+            routes.extend(f"sns:{audience.value}:{lang}" for lang in languages)
+    if (Audience.TECHNICAL, Channel.CHAT) in present:
+        routes.append("chat:technical")
+    if (Audience.CUSTOMERS, Channel.EMAIL) in present:
+        routes.append("email:support")
+    return routes
+
+
+def apply_edits(draft: Draft, edits: dict[str, str], max_sms_segments: int) -> Draft:
+    """The approver's texts in place of the drafted ones; SMS texts must fit the budget."""
+    keys = {m.key: m for m in draft.messages}
+    clean: dict[str, str] = {}
+    for key, text in edits.items():
+        if key not in keys:
+            raise EditProblem(f"no message {key!r} in this draft")
+        text = text.strip().replace("\r\n", "\n")
+        if not text:
+            raise EditProblem(f"{key}: the text is empty")
+        if len(text) > 10_000:
+            raise EditProblem(f"{key}: the text is longer than 10,000 characters")
+        if keys[key].channel is Channel.SMS:
+            count = count_segments(text)
+            if not count.fits(max_sms_segments):
+                raise EditProblem(
+                    f"{key}: the SMS takes {count.segments} segments ({count.units} {count.encoding} units); "
+                    f"the budget is {max_sms_segments}"
+                )
+        if text != keys[key].body:
+            clean[key] = text
+    messages = [m.model_copy(update={"body": clean[m.key]}) if m.key in clean else m for m in draft.messages]
+    return draft.model_copy(update={"messages": messages, "edits": {**draft.edits, **clean}})

@@ -1,0 +1,396 @@
+"""The workflow's steps. The state machine (infra/statemachine/incident.asl.json) decides the
+order; each Task calls one method here through ``clarion.handlers.workflow_steps``.
+
+Every step is safe to run twice: drafts are created once per id, each route is sent once per draft
+(a claim in the store), approvals change state only from pending (conditional writes).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+from clarion.domain.approval import ApprovalRequest, ApprovalStatus, Approver, link_url, new_approval_id
+from clarion.domain.drafts import Draft, build_draft
+from clarion.domain.enums import (
+    Audience,
+    Channel,
+    IncidentStatus,
+    MaintenanceStatus,
+    Phase,
+    TimeoutAction,
+)
+from clarion.domain.errors import ClarionError, ConcurrentUpdate, NotFound
+from clarion.domain.i18n import format_utc
+from clarion.domain.incident import Change, Incident, IncidentWrite, TimelineEntry
+from clarion.domain.runbook import Runbook
+from clarion.ports import IncidentStore, Mailer, Notifier, Workflow, WorkflowStore
+
+CONTINUE_AS_NEW_AFTER = 100  # monitoring iterations per execution: ~30 history events each, far below 25,000
+
+
+class ChannelError(ClarionError):
+    """A delivery failed. ``transient`` failures (throttling, 5xx) are retried with backoff."""
+
+    def __init__(self, message: str, *, transient: bool) -> None:
+        super().__init__(message)
+        self.transient = transient
+
+
+class ChannelFailed(ClarionError):
+    """A route could not be delivered after retries: the state machine catches ``Clarion.ChannelFailed``."""
+
+
+class Delivery(Protocol):
+    def deliver(self, route: str, draft: Draft, incident: Incident) -> str:
+        """Send one route of a draft; return what identifies the delivery (message ids)."""
+        ...
+
+
+@dataclass
+class WorkflowSettings:
+    approval_base_url: str
+    time_scale: float = 1.0  # < 1 in the local mode and tests: waits and timeouts shrink
+    continue_as_new_after: int = CONTINUE_AS_NEW_AFTER
+    retry_attempts: int = 4
+    retry_base_seconds: float = 0.5
+
+
+@dataclass
+class WorkflowService:
+    runbook: Runbook
+    store: IncidentStore
+    wstore: WorkflowStore
+    notifier: Notifier
+    mailer: Mailer
+    deliveries: dict[str, Delivery]  # route prefix ("status_page", "sns", "chat", "email") -> delivery
+    workflow: Workflow
+    key: Callable[[], bytes]
+    settings: WorkflowSettings
+    clock: Callable[[], datetime]
+    sleep: Callable[[float], None] = time.sleep
+    notes: list[str] = field(default_factory=list)
+
+    # --- helpers -----------------------------------------------------------------------------
+
+    def incident(self, incident_id: str) -> Incident:
+        found = self.store.get_incident(incident_id)
+        if found is None:
+            raise NotFound(f"no incident {incident_id!r}")
+        return found
+
+    def _scaled(self, delta: timedelta | None, minimum: int = 0) -> int:
+        seconds = (delta or timedelta(0)).total_seconds() * self.settings.time_scale
+        return max(minimum, round(seconds))
+
+    def record(self, incident_id: str, kind: str, actor: str, summary: str, **data: Any) -> None:
+        entry = TimelineEntry(at=self.clock(), kind=kind, actor=actor, summary=summary, data=data)
+        self.store.commit(Change(timeline=[(incident_id, entry)]))
+
+    def _update_incident(self, incident_id: str, **changes: Any) -> Incident:
+        for _ in range(8):
+            current = self.incident(incident_id)
+            updated = current.model_copy(update={**changes, "version": current.version + 1, "updated_at": self.clock()})
+            try:
+                self.store.commit(Change(incidents=[IncidentWrite(incident=updated, expected_version=current.version)]))
+                return updated
+            except ConcurrentUpdate:
+                continue
+        raise ConcurrentUpdate(f"could not update incident {incident_id}")
+
+    def _say(self, incident: Incident, text: str) -> None:
+        self.notifier.notify(incident, text)
+        self.record(incident.id, "internal_notice", "workflow", text)
+
+    # --- steps -------------------------------------------------------------------------------
+
+    def open(self, incident_id: str) -> dict[str, Any]:
+        inc = self.incident(incident_id)
+        comps = ", ".join(inc.components)
+        page = self.runbook.settings.page.url.rstrip("/")
+        self._say(
+            inc,
+            f"[{inc.severity.value}] Incident opened: {inc.title.get(self.runbook.settings.default_language, inc.id)}. "
+            f"Components: {comps}. Started {format_utc(inc.started_at)}. Timeline: {page}/incidents/{inc.id}.html",
+        )
+        return {"severity": inc.severity.value}
+
+    def draft(self, incident_id: str, phase: str, draft_id: str) -> dict[str, Any]:
+        inc = self.incident(incident_id)
+        policy = self.runbook.policy(inc.severity)
+        fresh = build_draft(self.runbook, inc, Phase(phase), draft_id, self.clock(), next_update_in=policy.update_every,
+                            cause=inc.cause, eta=inc.eta)
+        stored = self.wstore.save_draft(fresh, create=True)
+        if stored is fresh:
+            self.record(incident_id, "drafted", "workflow", f"Drafted {len(fresh.messages)} {phase} message(s)",
+                        draft_id=draft_id, routes=fresh.routes)
+        return {
+            "draft_id": stored.id,
+            "approval_required": stored.approval_required,
+            "timeout_seconds": self._scaled(policy.approval.timeout, minimum=1),
+            "routes": stored.routes,
+        }
+
+    def request_approval(self, incident_id: str, draft_id: str, token: str, level: int = 0) -> None:
+        inc = self.incident(incident_id)
+        draft = self.wstore.get_draft(incident_id, draft_id)
+        if draft is None:
+            raise NotFound(f"no draft {draft_id!r}")
+        policy = self.runbook.policy(inc.severity).approval
+        roles = policy.approvers if level == 0 else policy.escalation
+        people = self.runbook.people_in(roles)
+        now = self.clock()
+        timeout = timedelta(seconds=self._scaled(policy.timeout, minimum=1))
+        request = ApprovalRequest(
+            id=new_approval_id(), incident_id=incident_id, draft_id=draft_id, task_token=token,
+            approvers=[Approver(name=p.name, email=p.email) for p in people], level=level,
+            created_at=now, expires_at=now + timeout,
+        )
+        # An escalation kills the earlier link: one pending request per draft.
+        for earlier in self._pending_for(draft):
+            self.wstore.transition_approval(earlier.model_copy(update={"status": ApprovalStatus.SUPERSEDED}))
+        self.wstore.save_approval(request)
+        self.wstore.save_draft(draft.model_copy(update={"approval_ids": [*draft.approval_ids, request.id]}))
+        key = self.key()
+        for index, person in enumerate(request.approvers):
+            url = link_url(self.settings.approval_base_url, key, request.id, index, request.expires_at)
+            subject, text, html = approval_email(self.runbook, inc, draft, url, request, person)
+            self.mailer.send([person.email], subject, text, html)
+        who = ", ".join(p.email for p in request.approvers)
+        self.record(incident_id, "approval_requested", "workflow",
+                    f"Approval requested from {who}" + (" (escalated)" if level else ""),
+                    approval_id=request.id, draft_id=draft_id, level=level, expires_at=request.expires_at.isoformat())
+        self._say(inc, f"Approval requested from {who} for the {draft.phase.value} messages; "
+                       f"answer by {format_utc(request.expires_at)}.")
+
+    def _pending_for(self, draft: Draft) -> list[ApprovalRequest]:
+        found = [self.wstore.get_approval(i) for i in draft.approval_ids]
+        return [a for a in found if a is not None and a.status is ApprovalStatus.PENDING]
+
+    def approval_timeout(self, incident_id: str, draft_id: str, level: int = 0) -> dict[str, Any]:
+        inc = self.incident(incident_id)
+        draft = self.wstore.get_draft(incident_id, draft_id)
+        if draft is None:
+            raise NotFound(f"no draft {draft_id!r}")
+        for pending in self._pending_for(draft):
+            self.wstore.transition_approval(pending.model_copy(update={"status": ApprovalStatus.TIMED_OUT}))
+        policy = self.runbook.policy(inc.severity).approval
+        action = policy.on_timeout
+        if action is TimeoutAction.ESCALATE and level > 0:
+            action = TimeoutAction.HOLD  # the escalation list did not answer either
+        if action is TimeoutAction.PUBLISH_HOLDING_STATEMENT:
+            self.wstore.save_draft(draft.model_copy(update={"status": "approved", "holding_statement": True,
+                                                             "approved_by": "policy:timeout"}))
+            text = "No approval in time: publishing the pre-approved holding statement."
+        elif action is TimeoutAction.ESCALATE:
+            text = "No approval in time: escalating to " + ", ".join(policy.escalation) + "."
+        else:
+            self.wstore.save_draft(draft.model_copy(update={"status": "held"}))
+            text = "No approval in time: holding. Customers have NOT been told; approve or post manually."
+        self.record(incident_id, "approval_timed_out", "workflow", text, draft_id=draft_id, action=action.value)
+        self._say(inc, text)
+        return {"action": action.value, "level": level + 1}
+
+    def rejected(self, incident_id: str, draft_id: str) -> dict[str, Any]:
+        inc = self.incident(incident_id)
+        self._say(inc, f"The draft {draft_id} was rejected: nothing was published. The next update is drafted "
+                       "on the regular cadence, or post one with `clarion incident update`.")
+        return {"rejected": True}
+
+    def publish_route(self, incident_id: str, draft_id: str, route: str) -> dict[str, Any]:
+        inc = self.incident(incident_id)
+        draft = self.wstore.get_draft(incident_id, draft_id)
+        if draft is None:
+            raise NotFound(f"no draft {draft_id!r}")
+        key = f"{incident_id}|{draft_id}|{route}"
+        if not self.wstore.claim_send(key, self.clock()):
+            return {"route": route, "status": "already_sent"}
+        prefix = route.split(":", 1)[0]
+        delivery = self.deliveries.get(prefix)
+        if delivery is None:
+            self.wstore.finish_send(key, ok=False, detail="no delivery configured")
+            raise ChannelFailed(f"{route}: no delivery is configured for {prefix!r}")
+        delay = self.settings.retry_base_seconds
+        for attempt in range(1, self.settings.retry_attempts + 1):
+            try:
+                detail = delivery.deliver(route, draft, inc)
+                break
+            except ChannelError as exc:
+                if not exc.transient or attempt == self.settings.retry_attempts:
+                    self.wstore.finish_send(key, ok=False, detail=str(exc))
+                    raise ChannelFailed(f"{route}: {exc} (after {attempt} attempt(s))") from exc
+                self.sleep(delay * self.settings.time_scale)
+                delay *= 2
+        self.wstore.finish_send(key, ok=True, detail=detail)
+        self.record(incident_id, "message_sent", f"channel:{prefix}", f"Sent {route} ({draft.phase.value})",
+                    draft_id=draft_id, route=route, detail=detail, attempts=attempt,
+                    messages=[m.model_dump(mode="json") for m in draft.messages if _on_route(route, m.audience,
+                                                                                               m.channel, m.language)])
+        return {"route": route, "status": "sent", "attempts": attempt}
+
+    def route_failed(self, incident_id: str, draft_id: str, route: str, error: dict[str, Any]) -> dict[str, Any]:
+        inc = self.incident(incident_id)
+        cause = str(error.get("Cause") or error.get("Error") or "unknown")[:500]
+        self.record(incident_id, "message_failed", "workflow", f"{route} failed", draft_id=draft_id, route=route,
+                    error=cause)
+        self._say(inc, f"Delivery failed on {route}: {cause}. The other channels went out.")
+        return {"route": route, "status": "failed"}
+
+    def published(self, incident_id: str, draft_id: str) -> dict[str, Any]:
+        draft = self.wstore.get_draft(incident_id, draft_id)
+        if draft is not None and draft.status != "published":
+            self.wstore.save_draft(draft.model_copy(update={"status": "published"}))
+        return {"published": draft_id}
+
+    def check(self, incident_id: str, iteration: int) -> dict[str, Any]:
+        inc = self.incident(incident_id)
+        cadence = self.runbook.policy(inc.severity).update_every
+        still_open = inc.resolved_at is None and inc.resolution_requested_at is None
+        return {
+            "open": still_open and cadence is not None,
+            "wait_seconds": self._scaled(cadence),
+            "iteration": iteration + 1,
+            "continue_as_new": iteration + 1 >= self.settings.continue_as_new_after,
+            "draft_id": f"update-{iteration + 1}",
+            "severity": inc.severity.value,
+        }
+
+    def continue_as_new(self, incident_id: str, iteration: int) -> dict[str, Any]:
+        inc = self.incident(incident_id)
+        name = self.workflow.start(inc, "monitor", suffix=str(iteration), extra={"iteration": iteration})
+        self.record(incident_id, "workflow_continued", "workflow", f"Monitoring continues in {name}",
+                    iteration=iteration)
+        return {"continued_in": name}
+
+    def resolve(self, incident_id: str) -> dict[str, Any]:
+        inc = self.incident(incident_id)
+        if inc.resolved_at is None:
+            inc = self._update_incident(incident_id, status=IncidentStatus.RESOLVED, resolved_at=self.clock())
+            self.record(incident_id, "resolved", "workflow", "Incident resolved")
+        return {"resolved_at": inc.resolved_at.isoformat() if inc.resolved_at else None}
+
+    def postmortem(self, incident_id: str) -> dict[str, Any]:
+        inc = self.incident(incident_id)
+        text = postmortem_markdown(self.runbook, inc, self.store.timeline(incident_id))
+        self.wstore.save_document(incident_id, "postmortem.md", text)
+        self.record(incident_id, "postmortem_drafted", "workflow", "Post-mortem draft stored", chars=len(text))
+        self._say(inc, f"Resolved. Please write the post-mortem within 5 working days; a draft built from the "
+                       f"timeline is stored with incident {incident_id} as postmortem.md ({len(text)} characters).")
+        return {"postmortem_chars": len(text)}
+
+    def maintenance_phase(self, incident_id: str, phase: str) -> dict[str, Any]:
+        inc = self.incident(incident_id)
+        status = {
+            Phase.MAINTENANCE_SCHEDULED.value: MaintenanceStatus.SCHEDULED,
+            Phase.MAINTENANCE_IN_PROGRESS.value: MaintenanceStatus.IN_PROGRESS,
+            Phase.MAINTENANCE_COMPLETED.value: MaintenanceStatus.COMPLETED,
+        }[phase]
+        changes: dict[str, Any] = {"maintenance_status": status}
+        if status is MaintenanceStatus.COMPLETED:
+            changes["resolved_at"] = self.clock()
+        self._update_incident(incident_id, **changes)
+        self.record(incident_id, "maintenance", "workflow", f"Maintenance {status.value}")
+        now = self.clock()
+        start = inc.scheduled_for or now
+        end = inc.scheduled_until or start
+        waits = {
+            "until_start": self._scaled(max(start - now, timedelta(0))),
+            "until_end": self._scaled(max(end - max(now, start), timedelta(0))),
+        }
+        return {"phase": phase, **waits}
+
+
+def _on_route(route: str, audience: Audience, channel: Channel, language: str) -> bool:
+    parts = route.split(":")
+    if parts[0] == "status_page":
+        return channel is Channel.STATUS_PAGE
+    if parts[0] == "sns":
+        return audience.value == parts[1] and language == parts[2] and channel in (Channel.EMAIL, Channel.SMS)
+    if parts[0] == "chat":
+        return audience is Audience.TECHNICAL and channel is Channel.CHAT
+    if parts[0] == "email":
+        return audience is Audience.CUSTOMERS and channel is Channel.EMAIL
+    return False
+
+
+def approval_email(
+    runbook: Runbook, incident: Incident, draft: Draft, url: str, request: ApprovalRequest, person: Approver
+) -> tuple[str, str, str]:
+    """Subject, plain text and HTML of an approval request. The HTML is rendered with autoescape."""
+    from clarion.domain.approval_page import render_email_html
+
+    lang = runbook.settings.default_language
+    title = incident.title.get(lang, incident.id)
+    subject = f"[{incident.severity.value}] Approve {draft.phase.value} messages: {title}"
+    lines = [
+        f"{person.name}, Clarion needs your approval before customers are told about this incident.",
+        "",
+        f"Incident: {title} ({incident.severity.value})",
+        f"Components: {', '.join(incident.components)}",
+        f"Started: {format_utc(incident.started_at)}",
+        f"Answer by: {format_utc(request.expires_at)}",
+        "",
+        f"Review, edit and approve or reject here: {url}",
+        "",
+        "Drafts:",
+    ]
+    for m in draft.messages:
+        lines += ["", f"--- {m.audience.value} / {m.channel.value} / {m.language}"]
+        if m.subject:
+            lines.append(f"Subject: {m.subject}")
+        lines.append(m.body)
+    html = render_email_html(runbook, incident, draft, url, request, person)
+    return subject, "\n".join(lines), html
+
+
+def postmortem_markdown(runbook: Runbook, incident: Incident, timeline: list[TimelineEntry]) -> str:
+    lang = runbook.settings.default_language
+    title = incident.title.get(lang, incident.id)
+    end = incident.resolved_at or incident.resolution_requested_at
+    minutes = int((end - incident.started_at).total_seconds() // 60) if end else None
+    out = [
+        f"# Post-mortem: {title}",
+        "",
+        f"- Incident: `{incident.id}` ({incident.kind.value})",
+        f"- Severity: {incident.severity.value}",
+        f"- Components: {', '.join(incident.components)}",
+        f"- Started: {format_utc(incident.started_at)}",
+        f"- Resolved: {format_utc(end) if end else 'not yet'}" + (f" ({minutes} minutes)" if minutes is not None else ""),
+        f"- Alarms: {', '.join(sorted(a.alarm_name for a in incident.alarms.values())) or 'none (declared by a person)'}",
+        "",
+        "## Summary",
+        "",
+        "_What happened, in two or three sentences a customer would understand._",
+        "",
+        "## Impact",
+        "",
+        "_Who was affected, how, and for how long._",
+        "",
+        "## Timeline (UTC)",
+        "",
+        "| time | what | who |",
+        "|---|---|---|",
+    ]
+    for e in timeline:
+        summary = e.summary.replace("|", "\\|").replace("\n", " ")
+        out.append(f"| {e.at.strftime('%Y-%m-%d %H:%M:%S')} | {summary} | {e.actor.replace('|', '/')} |")
+    out += [
+        "",
+        "## Root cause",
+        "",
+        "_Why it happened. Ask why until the answer is something we can change._",
+        "",
+        "## What went well, what did not",
+        "",
+        "## Action items",
+        "",
+        "| action | owner | due |",
+        "|---|---|---|",
+        "| | | |",
+        "",
+    ]
+    return "\n".join(out)
+

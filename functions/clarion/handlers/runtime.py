@@ -1,0 +1,139 @@
+"""Wiring: the workflow service and the approval desk built from names and clients. The deployed
+functions read the names from their environment; the local mode passes the emulator's."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import boto3
+from pydantic import BaseModel, ConfigDict, Field
+
+from clarion.adapters.channels import (
+    ChatDelivery,
+    SesMailer,
+    SfnTaskDecider,
+    SnsDelivery,
+    SnsNotifier,
+    StatusPageDelivery,
+    SupportCopyDelivery,
+    secret_key,
+)
+from clarion.adapters.dynamodb_store import DynamoDBIncidentStore, DynamoDBWorkflowStore
+from clarion.adapters.s3_page_publisher import S3Target, StatusPagePublisher
+from clarion.adapters.stepfunctions_workflow import StepFunctionsWorkflow
+from clarion.domain.approval_desk import ApprovalDesk
+from clarion.domain.runbook import Runbook, localized
+from clarion.domain.workflow import WorkflowService, WorkflowSettings
+from clarion.handlers.settings import load_settings
+from clarion.runbook_loader import load_runbook
+from clarion.status_page.render import SiteRenderer
+
+
+class PageTarget(BaseModel):
+    name: str
+    bucket: str
+    prefix: str = ""
+    region: str | None = None
+
+
+@dataclass
+class Wiring:
+    table: str
+    state_machine_arn: str
+    approval_base_url: str
+    sender: str
+    topics: dict[str, str]  # customers, technical, chat, internal -> topic ARN
+    page_targets: list[PageTarget]
+    time_scale: float = 1.0
+    configuration_set: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def build(
+    runbook: Runbook,
+    wiring: Wiring,
+    client: Callable[..., Any],
+    key: Callable[[], bytes],
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    sleep: Callable[[float], None] = time.sleep,
+) -> tuple[WorkflowService, ApprovalDesk]:
+    """``client(service, region=None)`` returns a boto3 client."""
+    ddb = client("dynamodb")
+    sns = client("sns")
+    store = DynamoDBIncidentStore(wiring.table, ddb)
+    wstore = DynamoDBWorkflowStore(wiring.table, ddb)
+    mailer = SesMailer(wiring.sender, client("sesv2"), wiring.configuration_set)
+    renderer = SiteRenderer(runbook)
+    targets = [S3Target(t.name, t.bucket, client("s3", t.region), t.prefix) for t in wiring.page_targets]
+    publisher = StatusPagePublisher(renderer, targets)
+    default = runbook.settings.default_language
+    names = {c.id: localized(c.name, default, default) for c in runbook.components.components}
+    support = [p.email for p in runbook.people_in(["support_manager"])]
+    deliveries = {
+        "status_page": StatusPageDelivery(store, lambda load: publisher.publish(load, clock), clock, names),
+        "sns": SnsDelivery({k: v for k, v in wiring.topics.items() if k in ("customers", "technical")}, sns),
+        "chat": ChatDelivery(wiring.topics["chat"], sns),
+        "email": SupportCopyDelivery(mailer, support, default),
+    }
+    sfn = client("stepfunctions")
+    service = WorkflowService(
+        runbook=runbook,
+        store=store,
+        wstore=wstore,
+        notifier=SnsNotifier(wiring.topics["internal"], sns),
+        mailer=mailer,
+        deliveries=deliveries,  # type: ignore[arg-type]
+        workflow=StepFunctionsWorkflow(wiring.state_machine_arn, sfn),
+        key=key,
+        settings=WorkflowSettings(approval_base_url=wiring.approval_base_url, time_scale=wiring.time_scale),
+        clock=clock,
+        sleep=sleep,
+    )
+    desk = ApprovalDesk(runbook=runbook, store=store, wstore=wstore, decider=SfnTaskDecider(sfn), key=key, clock=clock)
+    return service, desk
+
+
+class WorkflowEnv(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    table_name: str = Field(alias="TABLE_NAME", min_length=3)
+    state_machine_arn: str = Field(alias="STATE_MACHINE_ARN", pattern=r"^arn:aws[a-z-]*:states:")
+    runbook_path: Path = Field(alias="RUNBOOK_PATH")
+    hmac_secret_id: str = Field(alias="HMAC_SECRET_ID", min_length=1)
+    approval_base_url: str = Field(alias="APPROVAL_BASE_URL", pattern=r"^https?://")
+    sender_email: str = Field(alias="SENDER_EMAIL", min_length=3)
+    topic_customers: str = Field(alias="TOPIC_CUSTOMERS")
+    topic_technical: str = Field(alias="TOPIC_TECHNICAL")
+    topic_chat: str = Field(alias="TOPIC_CHAT")
+    topic_internal: str = Field(alias="TOPIC_INTERNAL")
+    page_targets: str = Field(alias="PAGE_TARGETS", description="JSON list of {name, bucket, prefix, region}")
+    ses_configuration_set: str | None = Field(default=None, alias="SES_CONFIGURATION_SET")
+
+
+def _deployed() -> tuple[WorkflowService, ApprovalDesk]:  # pragma: no cover - exercised in AWS
+    env = load_settings(WorkflowEnv)
+    wiring = Wiring(
+        table=env.table_name, state_machine_arn=env.state_machine_arn, approval_base_url=env.approval_base_url,
+        sender=env.sender_email,
+        topics={"customers": env.topic_customers, "technical": env.topic_technical, "chat": env.topic_chat,
+                "internal": env.topic_internal},
+        page_targets=[PageTarget.model_validate(t) for t in json.loads(env.page_targets)],
+        configuration_set=env.ses_configuration_set,
+    )
+    return build(load_runbook(env.runbook_path), wiring,
+                 lambda service, region=None: boto3.client(service, region_name=region),
+                 secret_key(env.hmac_secret_id))
+
+
+def deployed_workflow_service() -> WorkflowService:  # pragma: no cover
+    return _deployed()[0]
+
+
+def deployed_approval_desk() -> ApprovalDesk:  # pragma: no cover
+    return _deployed()[1]

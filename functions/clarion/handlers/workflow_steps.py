@@ -1,0 +1,83 @@
+"""The workflow's Task states: one function, one typed request per step. Thin: parse, call the
+step on :class:`clarion.domain.workflow.WorkflowService`, return its result. Task tokens are never
+logged."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any, Literal
+
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import BaseModel, ConfigDict, Field
+
+from clarion.domain.workflow import WorkflowService
+from clarion.handlers.observability import logger, metrics
+
+Step = Literal[
+    "open", "draft", "request_approval", "approval_timeout", "rejected", "publish_route", "route_failed",
+    "published", "check", "continue_as_new", "resolve", "postmortem", "maintenance_phase",
+]
+
+
+class StepRequest(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    step: Step
+    incident_id: str = Field(min_length=1, max_length=120)
+    draft_id: str = ""
+    phase: str = ""
+    token: str = Field(default="", repr=False)
+    level: int = 0
+    route: str = ""
+    iteration: int = 0
+    error: dict[str, Any] = Field(default_factory=dict)
+
+
+def run_step(event: dict[str, Any], service: WorkflowService) -> dict[str, Any]:
+    req = StepRequest.model_validate(event)
+    logger.append_keys(incident_id=req.incident_id, step=req.step)
+    s = service
+    match req.step:
+        case "open":
+            return s.open(req.incident_id)
+        case "draft":
+            return s.draft(req.incident_id, req.phase, req.draft_id)
+        case "request_approval":
+            s.request_approval(req.incident_id, req.draft_id, req.token, req.level)
+            return {"requested": True}
+        case "approval_timeout":
+            return s.approval_timeout(req.incident_id, req.draft_id, req.level)
+        case "rejected":
+            return s.rejected(req.incident_id, req.draft_id)
+        case "publish_route":
+            return s.publish_route(req.incident_id, req.draft_id, req.route)
+        case "route_failed":
+            metrics.add_metric(name="RouteFailed", unit=MetricUnit.Count, value=1)
+            return s.route_failed(req.incident_id, req.draft_id, req.route, req.error)
+        case "published":
+            return s.published(req.incident_id, req.draft_id)
+        case "check":
+            return s.check(req.incident_id, req.iteration)
+        case "continue_as_new":
+            return s.continue_as_new(req.incident_id, req.iteration)
+        case "resolve":
+            return s.resolve(req.incident_id)
+        case "postmortem":
+            return s.postmortem(req.incident_id)
+        case "maintenance_phase":
+            return s.maintenance_phase(req.incident_id, req.phase)
+    raise AssertionError(req.step)  # pragma: no cover - Literal covers every case
+
+
+@lru_cache(maxsize=1)
+def service() -> WorkflowService:  # pragma: no cover - wiring for the deployed function
+    from clarion.handlers.runtime import deployed_workflow_service
+
+    return deployed_workflow_service()
+
+
+@logger.inject_lambda_context(clear_state=True)
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return run_step(event, service())

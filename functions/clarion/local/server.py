@@ -1,0 +1,177 @@
+"""The local mode's web server on 127.0.0.1: the approval page (through the real Powertools app),
+the status page (read from the emulated bucket) and the outbox (every message each channel sent)."""
+
+from __future__ import annotations
+
+import http.server
+import json
+import re
+import threading
+from html import escape, unescape
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+from clarion.domain.enums import IncidentKind
+from clarion.handlers.approval_api import build_app
+from clarion.local.context import LocalLambdaContext
+from clarion.local.environment import LocalEnvironment
+from clarion.local.moto_glue import sent_emails
+
+_LINK = re.compile(r'href="(http://127\.0\.0\.1:\d+/approvals/[^"]+)"')
+
+
+def outbox(env: LocalEnvironment) -> list[dict[str, Any]]:
+    """Every message sent, oldest first: channel deliveries and internal notices from the incident
+    timelines, approval emails from the emulator's SES."""
+    store = env.store()
+    rows: list[dict[str, Any]] = []
+    for kind in (IncidentKind.INCIDENT, IncidentKind.MAINTENANCE):
+        for inc in store.list_incidents(limit=500, kind=kind):
+            for e in store.timeline(inc.id):
+                if e.kind == "message_sent":
+                    for m in e.data.get("messages", []):
+                        rows.append({"at": e.at.isoformat(), "incident": inc.id, "channel": e.data["route"],
+                                     "audience": m["audience"], "language": m["language"],
+                                     "subject": m.get("subject") or "", "body": m["body"]})
+                elif e.kind == "internal_notice":
+                    rows.append({"at": e.at.isoformat(), "incident": inc.id, "channel": "internal",
+                                 "audience": "team", "language": "en", "subject": "", "body": e.summary})
+    for mail in sent_emails(env.names.account, env.names.region):
+        link = _LINK.search(mail["body"])
+        rows.append({"at": "", "incident": "", "channel": "email (SES)", "audience": "approvers"
+                     if link else "support", "language": "en", "subject": mail["subject"],
+                     "body": unescape(link.group(1)) if link else re.sub(r"<[^>]+>", "", unescape(mail["body"]))[:2000],
+                     "to": mail["to"]})
+    return rows
+
+
+def approval_links(env: LocalEnvironment) -> list[str]:
+    """The approval links emailed so far, oldest first (what an approver would click)."""
+    links = []
+    for mail in sent_emails(env.names.account, env.names.region):
+        found = _LINK.search(mail["body"])
+        if found:
+            links.append(unescape(found.group(1)))
+    return links
+
+
+def _outbox_html(rows: list[dict[str, Any]]) -> str:
+    cells = "".join(
+        f"<tr><td>{escape(r['at'][11:19])}</td><td>{escape(r['channel'])}</td><td>{escape(r['audience'])}</td>"
+        f"<td>{escape(r['language'])}</td><td><strong>{escape(r['subject'])}</strong>"
+        f"<pre style='white-space:pre-wrap;margin:0'>{escape(r['body'])}</pre></td></tr>"
+        for r in rows
+    )
+    return (
+        "<!doctype html><html lang='en'><head><meta charset='utf-8'><title>Clarion outbox</title>"
+        "<style>body{font:15px/1.4 system-ui,sans-serif;margin:1rem}td{border-top:1px solid #ccc;"
+        "vertical-align:top;padding:.3rem}</style></head><body><main><h1>Outbox</h1>"
+        f"<p>{len(rows)} message(s). <a href='/page/index.html'>Status page</a></p><table>"
+        "<tr><th>time</th><th>channel</th><th>audience</th><th>lang</th><th>message</th></tr>"
+        f"{cells}</table></main></body></html>"
+    )
+
+
+class LocalServer:
+    def __init__(self, env: LocalEnvironment, port: int = 0) -> None:
+        self.env = env
+        self._app: Any = None
+        handler = self._handler()
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", port), handler)
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        self._thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    def app(self) -> Any:
+        if self._app is None:
+            assert self.env.desk is not None, "wire() the environment before serving approvals"
+            self._app = build_app(self.env.desk)
+        return self._app
+
+    def start(self) -> LocalServer:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+    def _handler(self) -> type[http.server.BaseHTTPRequestHandler]:
+        server = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - quiet
+                return
+
+            def _send(self, status: int, body: bytes, ctype: str, headers: dict[str, str] | None = None) -> None:
+                self.send_response(status)
+                self.send_header("Content-Type", ctype)
+                self.send_header("Content-Length", str(len(body)))
+                for k, v in (headers or {}).items():
+                    self.send_header(k, v)
+                self.end_headers()
+                if self.command != "HEAD":
+                    self.wfile.write(body)
+
+            def _approval(self) -> None:
+                parts = urlsplit(self.path)
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length).decode() if length else ""
+                event = {
+                    "version": "2.0", "rawPath": parts.path, "rawQueryString": parts.query,
+                    "headers": {k.lower(): v for k, v in self.headers.items()},
+                    "queryStringParameters": dict(parse_qsl(parts.query)) or None,
+                    "requestContext": {
+                        "http": {"method": self.command, "path": parts.path, "protocol": "HTTP/1.1",
+                                 "sourceIp": self.client_address[0], "userAgent": self.headers.get("User-Agent", "")},
+                        "requestId": "local", "domainName": "127.0.0.1", "domainPrefix": "local",
+                        "stage": "$default", "routeKey": "$default", "accountId": "anonymous",
+                        "apiId": "local", "time": "", "timeEpoch": 0,
+                    },
+                    "routeKey": "$default",
+                    "body": body, "isBase64Encoded": False,
+                }
+                try:
+                    resp = server.app().resolve(event, LocalLambdaContext("clarion-approvals"))
+                except Exception as exc:  # noqa: BLE001 - a local server answers, whatever broke
+                    import traceback
+
+                    traceback.print_exc()
+                    return self._send(500, f"internal error: {type(exc).__name__}".encode(), "text/plain")
+                headers = {k: v for k, v in (resp.get("headers") or {}).items() if k.lower() != "content-type"}
+                self._send(resp["statusCode"], (resp.get("body") or "").encode(),
+                           resp["headers"].get("Content-Type", "text/html"), headers)
+
+            def do_HEAD(self) -> None:  # noqa: N802
+                self.do_GET()
+
+            def do_POST(self) -> None:  # noqa: N802
+                if self.path.startswith("/approvals/"):
+                    self._approval()
+                else:
+                    self._send(405, b"method not allowed", "text/plain")
+
+            def do_GET(self) -> None:  # noqa: N802
+                path = urlsplit(self.path).path
+                if path.startswith("/approvals/"):
+                    return self._approval()
+                if path in ("/", "/index.html"):
+                    html = ("<!doctype html><html lang='en'><head><meta charset='utf-8'><title>Clarion local</title>"
+                            "</head><body><main><h1>Clarion (local mode)</h1><ul><li><a href='/page/index.html'>"
+                            "Status page</a></li><li><a href='/outbox'>Outbox</a></li></ul></main></body></html>")
+                    return self._send(200, html.encode(), "text/html; charset=utf-8")
+                if path == "/outbox":
+                    return self._send(200, _outbox_html(outbox(server.env)).encode(), "text/html; charset=utf-8")
+                if path == "/outbox.json":
+                    return self._send(200, json.dumps(outbox(server.env)).encode(), "application/json")
+                if path.startswith("/page/"):
+                    key = path.removeprefix("/page/") or "index.html"
+                    if key.endswith("/"):
+                        key += "index.html"
+                    try:
+                        obj = server.env.client("s3").get_object(Bucket=server.env.names.page_bucket, Key=key)
+                    except Exception:  # noqa: BLE001 - any miss is a 404 here
+                        return self._send(404, b"not published (yet)", "text/plain")
+                    return self._send(200, obj["Body"].read(), obj.get("ContentType", "application/octet-stream"))
+                return self._send(404, b"not found", "text/plain")
+
+        return Handler
