@@ -22,8 +22,7 @@ sys.path.insert(0, str(ROOT / "functions"))
 sys.path.insert(0, str(ROOT))
 
 IMPORT_SNIPPET = (
-    "import time; t = time.perf_counter(); import clarion.handlers.intake; "
-    "print((time.perf_counter() - t) * 1000)"
+    "import time; t = time.perf_counter(); import clarion.handlers.intake; print((time.perf_counter() - t) * 1000)"
 )
 SETUP_SNIPPET = (
     "import time; import clarion.handlers.intake as m; t = time.perf_counter(); "

@@ -47,9 +47,7 @@ def big_runbook(components: int = 200, per_group: int = 10) -> Runbook:
         groups.append(ComponentGroup(id=gid, name={"en": f"Service group {gid}", "es": f"Grupo {gid}"}))
         for _ in range(min(per_group, components - len(comps))):
             n += 1
-            comps.append(
-                Component(id=f"c{n:03d}", group=gid, name={"en": f"Service {n}", "es": f"Servicio {n}"})
-            )
+            comps.append(Component(id=f"c{n:03d}", group=gid, name={"en": f"Service {n}", "es": f"Servicio {n}"}))
     return rb.model_copy(update={"components": ComponentsFile(groups=groups, components=comps)})
 
 

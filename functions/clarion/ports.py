@@ -33,7 +33,9 @@ class IncidentStore(Protocol):
 
 
 class Workflow(Protocol):
-    def start(self, incident: Incident, signal: Signal, suffix: str = "", extra: dict[str, object] | None = None) -> str:
+    def start(
+        self, incident: Incident, signal: Signal, suffix: str = "", extra: dict[str, object] | None = None
+    ) -> str:
         """Start the workflow for ``signal``; idempotent: the same incident, signal and suffix start
         one execution however often this is called. Returns the execution's name."""
         ...

@@ -54,11 +54,7 @@ class PlacedProblem:
     def __str__(self) -> str:
         where = f"{self.file}:{self.line}" if self.line else self.file
         fld = f" {self.field}:" if self.field else ""
-        return (
-            f"{where}:{fld} {self.message}"
-            if self.level == "error"
-            else f"{where}:{fld} warning: {self.message}"
-        )
+        return f"{where}:{fld} {self.message}" if self.level == "error" else f"{where}:{fld} warning: {self.message}"
 
 
 @dataclass
@@ -103,9 +99,7 @@ def _duplicate_keys(source: _Source) -> list[PlacedProblem]:
                 text = _key_text(key)
                 if text in seen:
                     out.append(
-                        PlacedProblem(
-                            source.file, key.start_mark.line + 1, ".".join([*path, text]), "duplicate key"
-                        )
+                        PlacedProblem(source.file, key.start_mark.line + 1, ".".join([*path, text]), "duplicate key")
                     )
                 seen.add(text)
                 walk(value, [*path, text])
@@ -143,9 +137,7 @@ def _validation_problems(source: _Source, exc: ValidationError) -> list[PlacedPr
         loc = tuple(p for p in err["loc"] if isinstance(p, (str, int)))
         # pydantic adds union-branch names ("str", "dict[str,str]") to loc; drop them from the field path.
         shown = [
-            str(p)
-            for p in loc
-            if p not in ("str", "dict[str,str]", "function-after[parse_duration(), timedelta]")
+            str(p) for p in loc if p not in ("str", "dict[str,str]", "function-after[parse_duration(), timedelta]")
         ]
         msg = err["msg"].removeprefix("Value error, ")
         out.append(PlacedProblem(source.file, _line(source, loc), ".".join(shown), msg))
@@ -156,15 +148,11 @@ def _place(sources: dict[str, _Source], problems: list[Problem]) -> list[PlacedP
     out = []
     for p in problems:
         source = sources.get(p.section) or _Source(f"{p.section}.yaml", None)
-        out.append(
-            PlacedProblem(source.file, _line(source, p.loc), ".".join(map(str, p.loc)), p.message, p.level)
-        )
+        out.append(PlacedProblem(source.file, _line(source, p.loc), ".".join(map(str, p.loc)), p.message, p.level))
     return out
 
 
-def validate_runbook(
-    path: str | Path, *, with_lint: bool = True
-) -> tuple[Runbook | None, list[PlacedProblem]]:
+def validate_runbook(path: str | Path, *, with_lint: bool = True) -> tuple[Runbook | None, list[PlacedProblem]]:
     """Everything wrong with the runbook set at ``path`` (errors and warnings), and the runbook when
     there are no errors."""
     root = Path(path)
@@ -204,9 +192,7 @@ def validate_runbook(
                 if data is None:
                     continue
                 try:
-                    templates.setdefault(lang_dir.name, {})[Phase(file.stem)] = _TEMPLATE_SET.validate_python(
-                        data
-                    )
+                    templates.setdefault(lang_dir.name, {})[Phase(file.stem)] = _TEMPLATE_SET.validate_python(data)
                 except ValidationError as exc:
                     problems.extend(_validation_problems(source, exc))
 

@@ -32,9 +32,7 @@ class Monitoring(Construct):
         key = kms.Key(self, "TopicKey", enable_key_rotation=True, description="Clarion operations topic")
         # CloudWatch alarms publish to an encrypted topic only if they may use its key.
         key.grant(iam.ServicePrincipal("cloudwatch.amazonaws.com"), "kms:Decrypt", "kms:GenerateDataKey*")
-        self.topic = sns.Topic(
-            self, "OpsTopic", master_key=key, enforce_ssl=True, display_name=f"{prefix} operations"
-        )
+        self.topic = sns.Topic(self, "OpsTopic", master_key=key, enforce_ssl=True, display_name=f"{prefix} operations")
         if ops_email:
             self.topic.add_subscription(subs.EmailSubscription(ops_email))
         action = cw_actions.SnsAction(self.topic)
@@ -70,9 +68,7 @@ class Monitoring(Construct):
             state_machine.metric_failed(period=five),
             "An incident workflow execution failed.",
         )
-        alarm(
-            "WorkflowTimedOut", state_machine.metric_timed_out(period=five), "An incident workflow timed out."
-        )
+        alarm("WorkflowTimedOut", state_machine.metric_timed_out(period=five), "An incident workflow timed out.")
 
         self.dashboard = cw.Dashboard(self, "Dashboard", dashboard_name=prefix)
         self.dashboard.add_widgets(cw.AlarmStatusWidget(title="Clarion health", alarms=self.alarms, width=24))

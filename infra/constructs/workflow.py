@@ -25,7 +25,5 @@ class Workflow(Construct):
             definition_substitutions=substitutions or None,
             state_machine_type=sfn.StateMachineType.STANDARD,
             tracing_enabled=True,
-            logs=sfn.LogOptions(
-                destination=self.log_group, level=sfn.LogLevel.ALL, include_execution_data=False
-            ),
+            logs=sfn.LogOptions(destination=self.log_group, level=sfn.LogLevel.ALL, include_execution_data=False),
         )

@@ -18,9 +18,7 @@ from infra.constructs.workflow import Workflow
 
 
 class PipelineStack(Stack):
-    def __init__(
-        self, scope: Construct, id: str, *, config: ClarionConfig, runbook_dir: Path, **kwargs: Any
-    ) -> None:
+    def __init__(self, scope: Construct, id: str, *, config: ClarionConfig, runbook_dir: Path, **kwargs: Any) -> None:
         super().__init__(scope, id, **kwargs)
         retention = _retention(config.log_retention_days)
         code = lambda_code(runbook_dir)
@@ -76,8 +74,7 @@ class PipelineStack(Stack):
                 "this table's indexes."
             ),
             "AwsSolutions-SQS3": (
-                "These queues are the dead-letter queues; a DLQ of a DLQ adds nothing. Their depth is "
-                "alarmed."
+                "These queues are the dead-letter queues; a DLQ of a DLQ adds nothing. Their depth is alarmed."
             ),
         }
         validations = Validations.of(self)

@@ -66,8 +66,15 @@ def test_validate_missing_folder() -> None:
 def test_demo_command(tmp_path: Path) -> None:
     result = runner.invoke(app, ["demo", "--out", str(tmp_path / "demo")])
     assert result.exit_code == 0, result.output
-    assert "Last alarm clears" in result.output and "Where to look" in result.output
-    assert (tmp_path / "demo" / "timeline.json").is_file()
+    assert "Resolved" in result.output and "Where to look" in result.output
+    for name in (
+        "timeline.json",
+        "outbox.html",
+        "postmortem.md",
+        "page/index.html",
+        "page/api/v2/summary.json",
+    ):
+        assert (tmp_path / "demo" / name).is_file(), name
 
 
 def test_help_lists_commands() -> None:

@@ -13,7 +13,9 @@ class RecordingWorkflow:
         self.calls = 0
         self.fail_next = 0
 
-    def start(self, incident: Incident, signal: Signal, suffix: str = "", extra: dict[str, object] | None = None) -> str:
+    def start(
+        self, incident: Incident, signal: Signal, suffix: str = "", extra: dict[str, object] | None = None
+    ) -> str:
         self.calls += 1
         if self.fail_next:
             self.fail_next -= 1

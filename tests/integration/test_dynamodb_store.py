@@ -35,9 +35,7 @@ def incident(id_: str = "core-1", version: int = 1, **kw: object) -> Incident:
 
 def test_incident_round_trip_and_version_guard(store: DynamoDBIncidentStore) -> None:
     inc = incident()
-    store.commit(
-        Change(incidents=[IncidentWrite(incident=inc, expected_version=0)], open_groups=[("core", inc.id)])
-    )
+    store.commit(Change(incidents=[IncidentWrite(incident=inc, expected_version=0)], open_groups=[("core", inc.id)]))
     assert store.get_incident("core-1") == inc
     assert store.get_open_incident_id("core") == "core-1"
     with pytest.raises(ConcurrentUpdate):  # creating it again
@@ -52,14 +50,10 @@ def test_incident_round_trip_and_version_guard(store: DynamoDBIncidentStore) -> 
 
 def test_one_open_incident_per_group(store: DynamoDBIncidentStore) -> None:
     a, b = incident("core-a"), incident("core-b")
-    store.commit(
-        Change(incidents=[IncidentWrite(incident=a, expected_version=0)], open_groups=[("core", "core-a")])
-    )
+    store.commit(Change(incidents=[IncidentWrite(incident=a, expected_version=0)], open_groups=[("core", "core-a")]))
     with pytest.raises(ConcurrentUpdate):
         store.commit(
-            Change(
-                incidents=[IncidentWrite(incident=b, expected_version=0)], open_groups=[("core", "core-b")]
-            )
+            Change(incidents=[IncidentWrite(incident=b, expected_version=0)], open_groups=[("core", "core-b")])
         )
     assert store.get_incident("core-b") is None  # nothing half-written
     with pytest.raises(ConcurrentUpdate):  # closing with the wrong id

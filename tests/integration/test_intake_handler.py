@@ -24,7 +24,9 @@ from tests.conftest import RUNBOOKS, load_event
 def sfn(aws: None) -> Any:
     client = boto3.client("stepfunctions", region_name="us-east-1")
     arn = client.create_state_machine(
-        name="wf", definition=render_asl(ASL, {}), roleArn="arn:aws:iam::123456789012:role/wf"
+        name="wf",
+        definition=render_asl(ASL, {"StepsFunctionArn": "arn:aws:lambda:us-east-1:123456789012:function:steps"}),
+        roleArn="arn:aws:iam::123456789012:role/wf",
     )["stateMachineArn"]
     client.arn = arn  # type: ignore[attr-defined]
     return client
@@ -76,9 +78,7 @@ def test_lambda_action_shape_and_ok_resolve(rt: IntakeRuntime, sfn: Any) -> None
     assert len(names) == 3 and sum(n.endswith("-resolve") for n in names) == 1
 
 
-def test_malformed_event_raises_typed_error_and_counts(
-    rt: IntakeRuntime, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_malformed_event_raises_typed_error_and_counts(rt: IntakeRuntime, capsys: pytest.CaptureFixture[str]) -> None:
     event = load_event("eventbridge_metric_alarm.json")
     event["detail"]["state"]["value"] = "ON_FIRE"
     with pytest.raises(MalformedEvent):

@@ -33,15 +33,11 @@ def history(runbook: Runbook) -> list[PageIncident]:
 
 def record_puts(client: Any) -> list[str]:
     keys: list[str] = []
-    client.meta.events.register(
-        "before-parameter-build.s3.PutObject", lambda params, **_: keys.append(params["Key"])
-    )
+    client.meta.events.register("before-parameter-build.s3.PutObject", lambda params, **_: keys.append(params["Key"]))
     return keys
 
 
-def test_first_publish_writes_everything_in_order_with_headers(
-    runbook: Runbook, s3: Any, history: Any
-) -> None:
+def test_first_publish_writes_everything_in_order_with_headers(runbook: Runbook, s3: Any, history: Any) -> None:
     puts = record_puts(s3)
     publisher = StatusPagePublisher(SiteRenderer(runbook), [S3Target("primary", "page-primary", s3)])
     report = publisher.publish(lambda: history, lambda: NOW)
@@ -58,9 +54,7 @@ def test_first_publish_writes_everything_in_order_with_headers(
     assert s3.head_object(Bucket="page-primary", Key="api/v2/summary.json")["ContentType"].startswith(
         "application/json"
     )
-    assert s3.head_object(Bucket="page-primary", Key="history.atom")["ContentType"].startswith(
-        "application/atom+xml"
-    )
+    assert s3.head_object(Bucket="page-primary", Key="history.atom")["ContentType"].startswith("application/atom+xml")
 
 
 def test_second_publish_rewrites_only_what_changed(runbook: Runbook, s3: Any, history: Any) -> None:
@@ -69,9 +63,7 @@ def test_second_publish_rewrites_only_what_changed(runbook: Runbook, s3: Any, hi
     puts = record_puts(s3)
     report = publisher.publish(lambda: history, lambda: NOW + timedelta(minutes=1))
     assert report.ok
-    assert not any(
-        k.startswith("incidents/") or k.startswith("es/incidents/") or k.startswith("assets/") for k in puts
-    )
+    assert not any(k.startswith("incidents/") or k.startswith("es/incidents/") or k.startswith("assets/") for k in puts)
     assert report.targets[0].unchanged > 0
     assert {"index.html", "es/index.html", MANIFEST} <= set(puts)
 
@@ -90,9 +82,7 @@ def _with_update(history: list[PageIncident], body: str, at: datetime) -> list[P
     return [new if i.id == active.id else i for i in history]
 
 
-def test_concurrent_publisher_forces_a_retry_and_no_update_is_lost(
-    runbook: Runbook, s3: Any, history: Any
-) -> None:
+def test_concurrent_publisher_forces_a_retry_and_no_update_is_lost(runbook: Runbook, s3: Any, history: Any) -> None:
     renderer = SiteRenderer(runbook)
     target = S3Target("primary", "page-primary", s3)
     StatusPagePublisher(renderer, [target]).publish(lambda: history, lambda: NOW)

@@ -150,9 +150,7 @@ def test_insufficient_data_follows_the_runbook(runbook: Runbook) -> None:
     as_ok.send("login-5xx", "ALARM", 0)
     assert as_ok.send("login-5xx", "INSUFFICIENT_DATA", 5).action == "resolving"
 
-    settings = runbook.settings.model_copy(
-        update={"insufficient_data": InsufficientDataPolicy.TREAT_AS_ALARM}
-    )
+    settings = runbook.settings.model_copy(update={"insufficient_data": InsufficientDataPolicy.TREAT_AS_ALARM})
     as_alarm = Harness(runbook.model_copy(update={"settings": settings}))
     assert as_alarm.send("login-5xx", "INSUFFICIENT_DATA", 0).action == "opened"
 

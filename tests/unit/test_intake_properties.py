@@ -70,9 +70,7 @@ def check_history(runbook: Runbook, store: IncidentStore, history: list[tuple[st
             applied[name] = (t, state)
         # After every event: one open incident per group exactly while one of its alarms is in ALARM.
         for group in {g for n in ALARMS for g in groups_of(runbook, n)}:
-            firing = any(
-                s is AlarmState.ALARM and group in groups_of(runbook, n) for n, (_, s) in applied.items()
-            )
+            firing = any(s is AlarmState.ALARM and group in groups_of(runbook, n) for n, (_, s) in applied.items())
             open_id = store.get_open_incident_id(group)
             open_incidents = [i for i in store.list_incidents(limit=1000) if i.group == group and i.is_open]
             assert len(open_incidents) == (1 if firing else 0), (group, applied)

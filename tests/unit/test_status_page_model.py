@@ -93,9 +93,7 @@ def test_uptime_distinguishes_partial_and_major_days_and_weights_them() -> None:
             DAY0 - timedelta(days=10) + timedelta(hours=10),
         ),
         inc("slow", {"api": DEG}, DAY0 - timedelta(days=20), DAY0 - timedelta(days=20) + timedelta(hours=1)),
-        inc(
-            "old", {"api": MAJ}, DAY0 - timedelta(days=200), DAY0 - timedelta(days=199)
-        ),  # outside the window
+        inc("old", {"api": MAJ}, DAY0 - timedelta(days=200), DAY0 - timedelta(days=199)),  # outside the window
     ]
     up = uptime_by_component(["api", "web"], incidents, NOW)["api"]
     assert len(up.days) == 90 and up.days[-1].day == NOW.date()

@@ -131,9 +131,7 @@ def test_incident_and_update_fields() -> None:
         for c in inc["components"]:
             assert set(c) >= COMPONENT_FIELDS
         for u in inc["incident_updates"]:
-            assert (
-                set(u) >= UPDATE_FIELDS and u["incident_id"] == inc["id"] and u["status"] in INCIDENT_STATUS
-            )
+            assert set(u) >= UPDATE_FIELDS and u["incident_id"] == inc["id"] and u["status"] in INCIDENT_STATUS
             for a in u["affected_components"] or []:
                 assert set(a) == {"code", "name", "old_status", "new_status"}
     unresolved = api("incidents/unresolved.json")["incidents"]
@@ -182,9 +180,7 @@ def test_headings_in_order_and_landmarks() -> None:
     assert all(b - a <= 1 for a, b in itertools.pairwise(levels))
     for landmark in ("<header", "<main", "<nav", "<footer"):
         assert landmark in html
-    assert "https://" not in re.sub(
-        r'href="https://status\.ledgerly\.example[^"]*"', "", html
-    )  # no third party
+    assert "https://" not in re.sub(r'href="https://status\.ledgerly\.example[^"]*"', "", html)  # no third party
 
 
 def test_status_shown_with_text_and_icon_and_uptime_text() -> None:
@@ -192,9 +188,7 @@ def test_status_shown_with_text_and_icon_and_uptime_text() -> None:
     assert '<b class="major_outage">Major outage</b>' in html
     css = next(f.body.decode() for f in site().files if f.path.startswith("assets/"))
     assert 'b.major_outage::before{content:"✖ " / ""}' in css  # icon, hidden from screen readers
-    assert re.search(
-        r'role="img" aria-label="\d+\.\d\d%(; \d+ days (major outage|partial outage|degraded))*"', html
-    )
+    assert re.search(r'role="img" aria-label="\d+\.\d\d%(; \d+ days (major outage|partial outage|degraded))*"', html)
     assert "uptime over the last 90 days" in html
 
 
@@ -278,17 +272,13 @@ def test_incremental_render_touches_only_what_changed() -> None:
 
 def test_history_pages_are_stable_and_linked() -> None:
     renderer = SiteRenderer(rb())
-    history = sample_history(
-        rb(), NOW, past=HISTORY_PAGE_SIZE * 2 + 3, active=0, maintenance=0, realistic=False
-    )
+    history = sample_history(rb(), NOW, past=HISTORY_PAGE_SIZE * 2 + 3, active=0, maintenance=0, realistic=False)
     result = renderer.render(history, NOW)
     paths = {f.path for f in result.files}
     assert {"history/1.html", "history/2.html", "history/3.html", "history/index.html"} <= paths
     newest = file(result, "history/index.html").decode()
     rows = re.findall(r'incidents/([^"]+)\.html', newest)
-    assert len(rows) == 3 and rows == re.findall(
-        r'incidents/([^"]+)\.html', file(result, "history/3.html").decode()
-    )
+    assert len(rows) == 3 and rows == re.findall(r'incidents/([^"]+)\.html', file(result, "history/3.html").decode())
     assert 'href="../history/2.html"' in newest
     page1 = file(result, "history/1.html").decode()
     assert 'href="../history/2.html"' in page1 and "Older incidents" not in page1
@@ -304,9 +294,7 @@ def test_history_pages_are_stable_and_linked() -> None:
 def test_chrome_change_renders_everything_again() -> None:
     history = sample_history(rb(), NOW, past=10, active=0, maintenance=0, realistic=False)
     first = SiteRenderer(rb()).render(history, NOW)
-    settings = rb().settings.model_copy(
-        update={"page": rb().settings.page.model_copy(update={"name": "Other"})}
-    )
+    settings = rb().settings.model_copy(update={"page": rb().settings.page.model_copy(update={"name": "Other"})})
     again = SiteRenderer(rb().model_copy(update={"settings": settings})).render(history, NOW, first.state)
     assert again.rendered_incident_pages == 10
     assert RenderState.from_json(first.state.to_json()) == first.state

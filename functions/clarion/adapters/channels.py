@@ -19,8 +19,16 @@ from clarion.domain.workflow import ChannelError
 from clarion.ports import IncidentStore
 
 TRANSIENT = {
-    "Throttling", "ThrottlingException", "TooManyRequestsException", "ThrottledException", "RequestLimitExceeded",
-    "InternalError", "InternalFailure", "ServiceUnavailable", "ServiceUnavailableException", "KMSThrottlingException",
+    "Throttling",
+    "ThrottlingException",
+    "TooManyRequestsException",
+    "ThrottledException",
+    "RequestLimitExceeded",
+    "InternalError",
+    "InternalFailure",
+    "ServiceUnavailable",
+    "ServiceUnavailableException",
+    "KMSThrottlingException",
 }
 
 
@@ -131,10 +139,15 @@ class SesMailer:
         kwargs: dict[str, Any] = {
             "FromEmailAddress": self.sender,
             "Destination": {"ToAddresses": to},
-            "Content": {"Simple": {
-                "Subject": {"Data": subject[:998], "Charset": "UTF-8"},
-                "Body": {"Text": {"Data": text, "Charset": "UTF-8"}, "Html": {"Data": html, "Charset": "UTF-8"}},
-            }},
+            "Content": {
+                "Simple": {
+                    "Subject": {"Data": subject[:998], "Charset": "UTF-8"},
+                    "Body": {
+                        "Text": {"Data": text, "Charset": "UTF-8"},
+                        "Html": {"Data": html, "Charset": "UTF-8"},
+                    },
+                }
+            },
         }
         if self.configuration_set:
             kwargs["ConfigurationSetName"] = self.configuration_set
@@ -158,8 +171,12 @@ class SupportCopyDelivery:
         if msg is None:
             raise ChannelError(f"{route}: no customer email in {self.language}", transient=False)
         text = f"Sent to customers ({draft.phase.value}):\n\n{msg.body}"
-        return self.mailer.send(self.recipients, f"[customer copy] {msg.subject or ''}", text,
-                                "<pre>" + _html_escape(text) + "</pre>")
+        return self.mailer.send(
+            self.recipients,
+            f"[customer copy] {msg.subject or ''}",
+            text,
+            "<pre>" + _html_escape(text) + "</pre>",
+        )
 
 
 def _html_escape(text: str) -> str:
@@ -171,8 +188,13 @@ def _html_escape(text: str) -> str:
 class StatusPageDelivery:
     """``status_page``: record the update on the incident, then publish the page to every target."""
 
-    def __init__(self, store: IncidentStore, publish: Callable[[Callable[[], list[PageIncident]]], Any],
-                 clock: Callable[[], datetime], component_names: dict[str, str]) -> None:
+    def __init__(
+        self,
+        store: IncidentStore,
+        publish: Callable[[Callable[[], list[PageIncident]]], Any],
+        clock: Callable[[], datetime],
+        component_names: dict[str, str],
+    ) -> None:
         self.store = store
         self.publish = publish
         self.clock = clock
@@ -180,17 +202,32 @@ class StatusPageDelivery:
 
     def deliver(self, route: str, draft: Draft, incident: Incident) -> str:
         bodies = {m.language: m.body for m in draft.messages if m.channel is Channel.STATUS_PAGE}
-        status = (incident.maintenance_status.value if incident.maintenance_status
-                  else "resolved" if incident.resolved_at else incident.status.value)
+        status = (
+            incident.maintenance_status.value
+            if incident.maintenance_status
+            else "resolved"
+            if incident.resolved_at
+            else incident.status.value
+        )
         affected = [
             AffectedComponent(code=c, name=self.component_names.get(c, c), old_status=s, new_status=s).model_dump(
-                mode="json")
+                mode="json"
+            )
             for c, s in incident.components.items()
         ]
-        entry = TimelineEntry(at=self.clock(), kind="page_update", actor="workflow",
-                              summary=f"Status page: {status}",
-                              data={"id": f"{incident.id}-{draft.id}", "status": status, "body": bodies,
-                                    "affected": affected, "draft_id": draft.id})
+        entry = TimelineEntry(
+            at=self.clock(),
+            kind="page_update",
+            actor="workflow",
+            summary=f"Status page: {status}",
+            data={
+                "id": f"{incident.id}-{draft.id}",
+                "status": status,
+                "body": bodies,
+                "affected": affected,
+                "draft_id": draft.id,
+            },
+        )
         self.store.commit(Change(timeline=[(incident.id, entry)]))
         report = self.publish(lambda: load_page_incidents(self.store))
         failed = [t for t in getattr(report, "targets", []) if not t.ok]
@@ -220,7 +257,11 @@ class SfnTaskDecider:
         try:
             fn()
         except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") in ("TaskTimedOut", "TaskDoesNotExist", "InvalidToken"):
+            if exc.response.get("Error", {}).get("Code") in (
+                "TaskTimedOut",
+                "TaskDoesNotExist",
+                "InvalidToken",
+            ):
                 raise TaskGone(exc.response["Error"]["Code"]) from exc
             raise
 

@@ -74,9 +74,7 @@ class DynamoDBIncidentStore:
     # --- reads ---------------------------------------------------------------------------------
 
     def _get(self, pk: str, sk: str) -> dict[str, Any] | None:
-        item = self.client.get_item(
-            TableName=self.table, Key={"pk": {"S": pk}, "sk": {"S": sk}}, ConsistentRead=True
-        )
+        item = self.client.get_item(TableName=self.table, Key={"pk": {"S": pk}, "sk": {"S": sk}}, ConsistentRead=True)
         return item.get("Item")
 
     def get_alarm(self, alarm_arn: str) -> AlarmRecord | None:
@@ -237,10 +235,10 @@ class DynamoDBIncidentStore:
 class DynamoDBWorkflowStore:
     """Drafts, approvals, send claims and documents, in the incident table::
 
-        INCIDENT#<id>   DRAFT#<draft id>    a draft (JSON)
-        INCIDENT#<id>   DOC#<name>          a document, e.g. the post-mortem draft (markdown)
-        APPROVAL#<id>   META                an approval request, ``status`` for conditional writes
-        SEND#<key>      META                a send claim: ``status`` sending/sent/failed, ``lease`` (epoch s)
+    INCIDENT#<id>   DRAFT#<draft id>    a draft (JSON)
+    INCIDENT#<id>   DOC#<name>          a document, e.g. the post-mortem draft (markdown)
+    APPROVAL#<id>   META                an approval request, ``status`` for conditional writes
+    SEND#<key>      META                a send claim: ``status`` sending/sent/failed, ``lease`` (epoch s)
     """
 
     def __init__(self, table_name: str, client: DynamoDBClient | None = None) -> None:
@@ -261,8 +259,11 @@ class DynamoDBWorkflowStore:
             raise
 
     def save_draft(self, draft: Draft, *, create: bool = False) -> Draft:
-        item = {"pk": {"S": f"INCIDENT#{draft.incident_id}"}, "sk": {"S": f"DRAFT#{draft.id}"},
-                "doc": {"S": draft.model_dump_json()}}
+        item = {
+            "pk": {"S": f"INCIDENT#{draft.incident_id}"},
+            "sk": {"S": f"DRAFT#{draft.id}"},
+            "doc": {"S": draft.model_dump_json()},
+        }
         if not create:
             self.client.put_item(TableName=self.table, Item=item)
             return draft
@@ -277,8 +278,12 @@ class DynamoDBWorkflowStore:
         return Draft.model_validate_json(item["doc"]["S"]) if item else None
 
     def _approval_item(self, request: ApprovalRequest) -> dict[str, Any]:
-        return {"pk": {"S": f"APPROVAL#{request.id}"}, "sk": {"S": "META"}, "status": {"S": request.status.value},
-                "doc": {"S": request.model_dump_json()}}
+        return {
+            "pk": {"S": f"APPROVAL#{request.id}"},
+            "sk": {"S": "META"},
+            "status": {"S": request.status.value},
+            "doc": {"S": request.model_dump_json()},
+        }
 
     def save_approval(self, request: ApprovalRequest) -> None:
         self.client.put_item(TableName=self.table, Item=self._approval_item(request))
@@ -298,18 +303,31 @@ class DynamoDBWorkflowStore:
     def claim_send(self, key: str, now: datetime, lease_seconds: int = 300) -> bool:
         t = int(now.timestamp())
         return self._conditional(
-            Item={"pk": {"S": f"SEND#{key}"}, "sk": {"S": "META"}, "status": {"S": "sending"},
-                  "lease": {"N": str(t + lease_seconds)}},
+            Item={
+                "pk": {"S": f"SEND#{key}"},
+                "sk": {"S": "META"},
+                "status": {"S": "sending"},
+                "lease": {"N": str(t + lease_seconds)},
+            },
             ConditionExpression="attribute_not_exists(pk) OR #s = :failed OR (#s = :sending AND lease < :now)",
             ExpressionAttributeNames={"#s": "status"},
-            ExpressionAttributeValues={":failed": {"S": "failed"}, ":sending": {"S": "sending"}, ":now": {"N": str(t)}},
+            ExpressionAttributeValues={
+                ":failed": {"S": "failed"},
+                ":sending": {"S": "sending"},
+                ":now": {"N": str(t)},
+            },
         )
 
     def finish_send(self, key: str, *, ok: bool, detail: str) -> None:
         self.client.put_item(
             TableName=self.table,
-            Item={"pk": {"S": f"SEND#{key}"}, "sk": {"S": "META"}, "status": {"S": "sent" if ok else "failed"},
-                  "detail": {"S": detail[:2000]}, "lease": {"N": "0"}},
+            Item={
+                "pk": {"S": f"SEND#{key}"},
+                "sk": {"S": "META"},
+                "status": {"S": "sent" if ok else "failed"},
+                "detail": {"S": detail[:2000]},
+                "lease": {"N": "0"},
+            },
         )
 
     def save_document(self, incident_id: str, name: str, text: str) -> None:

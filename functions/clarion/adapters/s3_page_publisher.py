@@ -169,9 +169,7 @@ class StatusPagePublisher:
                 etag = self._put(target, file, report, {"IfNoneMatch": "*"})
                 files_meta[file.path] = {"sha": file.sha, "etag": etag}
             report.written.append(file.path)
-        body = json.dumps(
-            {"files": files_meta, "state": result.state.to_json()}, separators=(",", ":")
-        ).encode()
+        body = json.dumps({"files": files_meta, "state": result.state.to_json()}, separators=(",", ":")).encode()
         condition = {"IfMatch": manifest_etag} if manifest_etag else {"IfNoneMatch": "*"}
         self._put(
             target,

@@ -24,13 +24,13 @@ class StepFunctionsWorkflow:
         self.state_machine_arn = state_machine_arn
         self.client: SFNClient = client or boto3.client("stepfunctions")
 
-    def start(self, incident: Incident, signal: Signal, suffix: str = "", extra: dict[str, object] | None = None) -> str:
+    def start(
+        self, incident: Incident, signal: Signal, suffix: str = "", extra: dict[str, object] | None = None
+    ) -> str:
         name = execution_name(incident, signal, suffix)
         payload = {"incident_id": incident.id, "signal": signal, "drill": incident.drill, **(extra or {})}
         try:
-            self.client.start_execution(
-                stateMachineArn=self.state_machine_arn, name=name, input=json.dumps(payload)
-            )
+            self.client.start_execution(stateMachineArn=self.state_machine_arn, name=name, input=json.dumps(payload))
         except ClientError as exc:
             if exc.response.get("Error", {}).get("Code") != "ExecutionAlreadyExists":
                 raise

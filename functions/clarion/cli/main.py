@@ -23,9 +23,7 @@ app = typer.Typer(
     pretty_exceptions_show_locals=False,
 )
 page_app = typer.Typer(help="The static status page.", no_args_is_help=True)
-runbooks_app = typer.Typer(
-    help="Work with runbook sets (YAML rules, policies and templates).", no_args_is_help=True
-)
+runbooks_app = typer.Typer(help="Work with runbook sets (YAML rules, policies and templates).", no_args_is_help=True)
 app.add_typer(runbooks_app, name="runbooks")
 app.add_typer(page_app, name="page")
 
@@ -35,9 +33,7 @@ err = Console(stderr=True, soft_wrap=True)
 
 @runbooks_app.command("validate")
 def runbooks_validate(
-    path: Annotated[Path, typer.Argument(help="Folder holding clarion.yaml, components.yaml, ...")] = Path(
-        "runbooks"
-    ),
+    path: Annotated[Path, typer.Argument(help="Folder holding clarion.yaml, components.yaml, ...")] = Path("runbooks"),
     strict: Annotated[bool, typer.Option("--strict", help="Treat warnings (jargon) as errors.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the problems as JSON.")] = False,
 ) -> None:
@@ -89,10 +85,7 @@ def runbooks_validate(
 
 def _template_count(runbook: Runbook) -> int:
     return sum(
-        len(chans)
-        for phases in runbook.templates.values()
-        for tset in phases.values()
-        for chans in tset.values()
+        len(chans) for phases in runbook.templates.values() for tset in phases.values() for chans in tset.values()
     )
 
 
@@ -101,7 +94,8 @@ def demo(
     out: Annotated[Path, typer.Option(help="Where to write the status page, outbox and timeline.")] = Path("out/demo"),
     runbooks: Annotated[Path | None, typer.Option(help="Runbook set to use (default: the shipped sample).")] = None,
     interactive: Annotated[
-        bool, typer.Option("--interactive", help="Wait for you to click the approval links instead of approving.")
+        bool,
+        typer.Option("--interactive", help="Wait for you to click the approval links instead of approving."),
     ] = False,
 ) -> None:
     """Run a whole incident on the embedded AWS emulator (no AWS account needed): an alarm fires,
@@ -125,8 +119,13 @@ def demo(
     scale = 1 / 30 if interactive else None
     try:
         kwargs = {"time_scale": scale} if scale else {}
-        report = run_demo(runbook_path=runbooks, out_dir=out, on_step=show,
-                          interactive=ask if interactive else None, **kwargs)  # type: ignore[arg-type]
+        report = run_demo(
+            runbook_path=runbooks,
+            out_dir=out,
+            on_step=show,
+            interactive=ask if interactive else None,
+            **kwargs,
+        )
     except DemoFailure as exc:
         err.print(f"[red]✗ demo failed:[/red] {exc}")
         raise typer.Exit(1) from None
@@ -151,9 +150,7 @@ def page_preview(
     past: Annotated[int, typer.Option(min=0, help="Past incidents in the sample history.")] = 40,
     active: Annotated[int, typer.Option(min=0, help="Active incidents in the sample history.")] = 2,
     maintenance: Annotated[int, typer.Option(min=0, help="Scheduled maintenance windows.")] = 1,
-    serve: Annotated[
-        bool, typer.Option("--serve", help="Serve the folder on 127.0.0.1 until Ctrl-C.")
-    ] = False,
+    serve: Annotated[bool, typer.Option("--serve", help="Serve the folder on 127.0.0.1 until Ctrl-C.")] = False,
     port: Annotated[int, typer.Option(min=0, max=65535, help="Port for --serve (0: any free port).")] = 8080,
 ) -> None:
     """Render the status page from a runbook set and a sample history into a folder.
@@ -172,9 +169,7 @@ def page_preview(
     except RunbookError as exc:
         for problem in exc.problems:
             err.print(problem, style="red", markup=False, highlight=False)
-        err.print(
-            f"[red]✗[/red] {runbooks}: fix the runbook set first (clarion runbooks validate {runbooks})"
-        )
+        err.print(f"[red]✗[/red] {runbooks}: fix the runbook set first (clarion runbooks validate {runbooks})")
         raise typer.Exit(1) from None
     now = datetime.now(UTC).replace(microsecond=0)
     history = sample_history(runbook, now, past=past, active=active, maintenance=maintenance)

@@ -74,7 +74,8 @@ def sign_link(key: bytes, approval_id: str, approver: int, expires_at: datetime)
 
 
 def link_url(base_url: str, key: bytes, approval_id: str, approver: int, expires_at: datetime) -> str:
-    return f"{base_url.rstrip('/')}/approvals/{approval_id}?{urlencode(sign_link(key, approval_id, approver, expires_at))}"
+    query = urlencode(sign_link(key, approval_id, approver, expires_at))
+    return f"{base_url.rstrip('/')}/approvals/{approval_id}?{query}"
 
 
 def verify_link(

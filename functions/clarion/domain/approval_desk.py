@@ -45,20 +45,35 @@ class Page:
 
 
 _LINK_PAGES = {
-    LinkProblem.MALFORMED: (400, "This link is incomplete",
-                           "Open the link from the approval email exactly as it was sent."),
-    LinkProblem.FORGED: (403, "This link is not valid",
-                         "The link was changed or was not issued by Clarion. Nothing was decided."),
-    LinkProblem.EXPIRED: (410, "This link has expired",
-                          "The time to answer has passed; the workflow applied its timeout policy. "
-                          "Nothing was decided with this link."),
+    LinkProblem.MALFORMED: (
+        400,
+        "This link is incomplete",
+        "Open the link from the approval email exactly as it was sent.",
+    ),
+    LinkProblem.FORGED: (
+        403,
+        "This link is not valid",
+        "The link was changed or was not issued by Clarion. Nothing was decided.",
+    ),
+    LinkProblem.EXPIRED: (
+        410,
+        "This link has expired",
+        "The time to answer has passed; the workflow applied its timeout policy. Nothing was decided with this link.",
+    ),
 }
 _STATUS_PAGES = {
     ApprovalStatus.APPROVED: (409, "Already approved", "Someone already approved these messages."),
     ApprovalStatus.REJECTED: (409, "Already rejected", "Someone already rejected these messages."),
-    ApprovalStatus.SUPERSEDED: (410, "This request was replaced",
-                                "The request was escalated or redrafted; use the newest email."),
-    ApprovalStatus.TIMED_OUT: (410, "Too late", "No answer came in time; the workflow applied its timeout policy."),
+    ApprovalStatus.SUPERSEDED: (
+        410,
+        "This request was replaced",
+        "The request was escalated or redrafted; use the newest email.",
+    ),
+    ApprovalStatus.TIMED_OUT: (
+        410,
+        "Too late",
+        "No answer came in time; the workflow applied its timeout policy.",
+    ),
 }
 
 
@@ -99,8 +114,15 @@ class ApprovalDesk:
         assert loaded is not None
         approver, request, incident, draft = loaded
         html = render_approval_page(
-            self.runbook, incident, draft, request, approver, _link_params(params),
-            csrf_token(self.key(), approval_id, approver), action, self.store.timeline(incident.id),
+            self.runbook,
+            incident,
+            draft,
+            request,
+            approver,
+            _link_params(params),
+            csrf_token(self.key(), approval_id, approver),
+            action,
+            self.store.timeline(incident.id),
         )
         return Page(200, html)
 
@@ -111,8 +133,11 @@ class ApprovalDesk:
         assert loaded is not None
         approver, request, incident, draft = loaded
         if not verify_csrf(self.key(), approval_id, approver, form.get("csrf", "")):
-            return self._result(403, "Please use the approval page",
-                                "Decisions are taken only from the page the link opens. Nothing was decided.")
+            return self._result(
+                403,
+                "Please use the approval page",
+                "Decisions are taken only from the page the link opens. Nothing was decided.",
+            )
         decision = form.get("decision", "")
         if decision not in ("approve", "reject"):
             return self._result(400, "No decision", "Choose Approve or Reject on the approval page.")
@@ -122,32 +147,55 @@ class ApprovalDesk:
             edited = apply_edits(draft, texts, self.runbook.settings.sms.max_segments)
         except EditProblem as exc:
             html = render_approval_page(
-                self.runbook, incident, draft, request, approver, _link_params(form),
-                csrf_token(self.key(), approval_id, approver), action, self.store.timeline(incident.id),
-                problem=f"Not saved: {exc}", texts=texts,
+                self.runbook,
+                incident,
+                draft,
+                request,
+                approver,
+                _link_params(form),
+                csrf_token(self.key(), approval_id, approver),
+                action,
+                self.store.timeline(incident.id),
+                problem=f"Not saved: {exc}",
+                texts=texts,
             )
             return Page(422, html)
         person = request.approvers[approver]
         now = self.clock()
         status = ApprovalStatus.APPROVED if decision == "approve" else ApprovalStatus.REJECTED
-        decided = request.model_copy(update={"status": status, "decided_by": person.email, "decided_at": now,
-                                             "reason": reason})
+        decided = request.model_copy(
+            update={"status": status, "decided_by": person.email, "decided_at": now, "reason": reason}
+        )
         if not self.wstore.transition_approval(decided):  # single use: someone else was first
             current = self.wstore.get_approval(approval_id)
-            return self._result(*_STATUS_PAGES.get(current.status if current else ApprovalStatus.SUPERSEDED,
-                                                   _STATUS_PAGES[ApprovalStatus.SUPERSEDED]))
-        self.wstore.save_draft(edited.model_copy(update={
-            "status": "approved" if status is ApprovalStatus.APPROVED else "rejected",
-            "approved_by": person.email if status is ApprovalStatus.APPROVED else None,
-        }))
+            return self._result(
+                *_STATUS_PAGES.get(
+                    current.status if current else ApprovalStatus.SUPERSEDED,
+                    _STATUS_PAGES[ApprovalStatus.SUPERSEDED],
+                )
+            )
+        self.wstore.save_draft(
+            edited.model_copy(
+                update={
+                    "status": "approved" if status is ApprovalStatus.APPROVED else "rejected",
+                    "approved_by": person.email if status is ApprovalStatus.APPROVED else None,
+                }
+            )
+        )
         entry = TimelineEntry(
-            at=now, kind=f"approval_{status.value}", actor=person.email,
+            at=now,
+            kind=f"approval_{status.value}",
+            actor=person.email,
             summary=f"{person.name} {status.value} the {draft.phase.value} messages"
-                    + (f" with {len(edited.edits) - len(draft.edits)} edit(s)" if edited.edits != draft.edits else "")
-                    + (f": {reason}" if reason else ""),
-            data={"approval_id": approval_id, "draft_id": draft.id, "edits": {k: v for k, v in edited.edits.items()
-                                                                                if draft.edits.get(k) != v},
-                  "reason": reason, "level": request.level},
+            + (f" with {len(edited.edits) - len(draft.edits)} edit(s)" if edited.edits != draft.edits else "")
+            + (f": {reason}" if reason else ""),
+            data={
+                "approval_id": approval_id,
+                "draft_id": draft.id,
+                "edits": {k: v for k, v in edited.edits.items() if draft.edits.get(k) != v},
+                "reason": reason,
+                "level": request.level,
+            },
         )
         self.store.commit(Change(timeline=[(incident.id, entry)]))
         try:
@@ -156,11 +204,26 @@ class ApprovalDesk:
             else:
                 self.decider.fail(request.task_token, "Clarion.Rejected", reason or f"rejected by {person.email}")
         except TaskGone:
-            self.store.commit(Change(timeline=[(incident.id, TimelineEntry(
-                at=now, kind="approval_too_late", actor=person.email,
-                summary="The decision came after the workflow stopped waiting; it was not applied"))]))
-            return self._result(410, "Too late", "The workflow stopped waiting before your answer arrived; "
-                                                  "it applied its timeout policy.")
+            self.store.commit(
+                Change(
+                    timeline=[
+                        (
+                            incident.id,
+                            TimelineEntry(
+                                at=now,
+                                kind="approval_too_late",
+                                actor=person.email,
+                                summary="The decision came after the workflow stopped waiting; it was not applied",
+                            ),
+                        )
+                    ]
+                )
+            )
+            return self._result(
+                410,
+                "Too late",
+                "The workflow stopped waiting before your answer arrived; it applied its timeout policy.",
+            )
         if status is ApprovalStatus.APPROVED:
             return self._result(200, "Approved", "Thank you. The messages are being published now.")
         return self._result(200, "Rejected", "Thank you. Nothing was published; the incident team has been told.")

@@ -45,7 +45,8 @@ answer by {{ expires }}</p>
 <input type="hidden" name="s" value="{{ params.s }}"><input type="hidden" name="csrf" value="{{ csrf }}">
 {% for m in messages %}<fieldset><legend>{{ m.audience }} · {{ m.channel }} · {{ m.language }}</legend>
 {% if m.subject %}<p class="muted">Subject: {{ m.subject }}</p>{% endif %}
-<label for="m{{ loop.index }}" class="muted">Text{% if m.sms %} ({{ m.sms }}; the budget is {{ budget }}){% endif %}</label>
+<label for="m{{ loop.index }}" class="muted">Text{% if m.sms %} ({{ m.sms }};
+the budget is {{ budget }}){% endif %}</label>
 <textarea id="m{{ loop.index }}" name="msg:{{ m.key }}" rows="{{ m.rows }}">{{ m.body }}</textarea></fieldset>
 {% endfor %}
 <p><label for="reason">Reason or note (optional)</label><textarea id="reason" name="reason" rows="2"></textarea></p>
@@ -81,8 +82,16 @@ def _summary(runbook: Runbook, incident: Incident) -> dict[str, Any]:
 def render_email_html(
     runbook: Runbook, incident: Incident, draft: Draft, url: str, request: ApprovalRequest, person: Approver
 ) -> str:
-    return _env().get_template("email.html").render(
-        **_summary(runbook, incident), draft=draft, url=url, person=person, expires=format_utc(request.expires_at)
+    return (
+        _env()
+        .get_template("email.html")
+        .render(
+            **_summary(runbook, incident),
+            draft=draft,
+            url=url,
+            person=person,
+            expires=format_utc(request.expires_at),
+        )
     )
 
 
@@ -106,14 +115,34 @@ def render_approval_page(
         if m.channel is Channel.SMS:
             c = count_segments(body)
             sms = f"{c.segments} segment{'s' if c.segments != 1 else ''}, {c.units} {c.encoding} units"
-        messages.append({
-            "key": m.key, "audience": m.audience.value, "channel": m.channel.value, "language": m.language,
-            "subject": m.subject, "body": body, "sms": sms, "rows": min(12, 2 + body.count("\n") + len(body) // 90),
-        })
-    return _env().get_template("page.html").render(
-        **_summary(runbook, incident), phase=draft.phase.value, approver=request.approvers[approver],
-        expires=format_utc(request.expires_at), params=params, csrf=csrf, action=action, messages=messages,
-        budget=f"{runbook.settings.sms.max_segments} segment(s)", timeline=timeline[-20:], problem=problem,
+        messages.append(
+            {
+                "key": m.key,
+                "audience": m.audience.value,
+                "channel": m.channel.value,
+                "language": m.language,
+                "subject": m.subject,
+                "body": body,
+                "sms": sms,
+                "rows": min(12, 2 + body.count("\n") + len(body) // 90),
+            }
+        )
+    return (
+        _env()
+        .get_template("page.html")
+        .render(
+            **_summary(runbook, incident),
+            phase=draft.phase.value,
+            approver=request.approvers[approver],
+            expires=format_utc(request.expires_at),
+            params=params,
+            csrf=csrf,
+            action=action,
+            messages=messages,
+            budget=f"{runbook.settings.sms.max_segments} segment(s)",
+            timeline=timeline[-20:],
+            problem=problem,
+        )
     )
 
 

@@ -25,8 +25,11 @@ from clarion.domain.sms import count_segments
 # Phases whose messages go out without asking: they follow from what approvers already saw, or are
 # announced well ahead (maintenance), and speed matters most when a problem is over.
 NO_APPROVAL = {
-    Phase.RESOLVED, Phase.POSTMORTEM, Phase.MAINTENANCE_SCHEDULED,
-    Phase.MAINTENANCE_IN_PROGRESS, Phase.MAINTENANCE_COMPLETED,
+    Phase.RESOLVED,
+    Phase.POSTMORTEM,
+    Phase.MAINTENANCE_SCHEDULED,
+    Phase.MAINTENANCE_IN_PROGRESS,
+    Phase.MAINTENANCE_COMPLETED,
 }
 
 
@@ -72,8 +75,15 @@ class EditProblem(ValueError):
 
 
 def build_draft(
-    runbook: Runbook, incident: Incident, phase: Phase, draft_id: str, now: datetime,
-    *, next_update_in: timedelta | None = None, cause: str = "", eta: str = "",
+    runbook: Runbook,
+    incident: Incident,
+    phase: Phase,
+    draft_id: str,
+    now: datetime,
+    *,
+    next_update_in: timedelta | None = None,
+    cause: str = "",
+    eta: str = "",
 ) -> Draft:
     policy = runbook.policy(incident.severity)
     settings = runbook.settings
@@ -83,11 +93,20 @@ def build_draft(
             if channel not in policy.channels:
                 continue
             for lang in settings.languages:
-                ctx = context_for(runbook, incident, lang, channel, now=now, next_update_in=next_update_in,
-                                  cause=cause, eta=eta)
+                ctx = context_for(
+                    runbook,
+                    incident,
+                    lang,
+                    channel,
+                    now=now,
+                    next_update_in=next_update_in,
+                    cause=cause,
+                    eta=eta,
+                )
                 msg = render(runbook, phase, audience, channel, lang, ctx)
-                messages.append(DraftMessage(audience=audience, channel=channel, language=lang,
-                                             subject=msg.subject, body=msg.body))
+                messages.append(
+                    DraftMessage(audience=audience, channel=channel, language=lang, subject=msg.subject, body=msg.body)
+                )
     return Draft(
         id=draft_id,
         incident_id=incident.id,

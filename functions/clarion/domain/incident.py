@@ -9,7 +9,14 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from clarion.domain.enums import AlarmState, ComponentStatus, IncidentKind, IncidentStatus, MaintenanceStatus, Severity
+from clarion.domain.enums import (
+    AlarmState,
+    ComponentStatus,
+    IncidentKind,
+    IncidentStatus,
+    MaintenanceStatus,
+    Severity,
+)
 
 Signal = Literal["open", "resolve", "monitor", "maintenance"]
 
@@ -132,7 +139,5 @@ class Change(BaseModel):
     alarm_expected_timestamp: datetime | None = None  # None: the alarm record must not exist yet
     incidents: list[IncidentWrite] = Field(default_factory=list)
     open_groups: list[tuple[str, str]] = Field(default_factory=list)  # (group, incident id) pointer to create
-    close_groups: list[tuple[str, str]] = Field(
-        default_factory=list
-    )  # (group, incident id) pointer to remove
+    close_groups: list[tuple[str, str]] = Field(default_factory=list)  # (group, incident id) pointer to remove
     timeline: list[tuple[str, TimelineEntry]] = Field(default_factory=list)

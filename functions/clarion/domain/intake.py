@@ -40,9 +40,7 @@ from clarion.ports import IncidentStore, Workflow
 MAX_ATTEMPTS = 8
 
 RecordFn = Callable[[AlarmState, list[str]], AlarmRecord]
-Action = Literal[
-    "opened", "joined", "cleared", "resolving", "stale", "ignored", "unmatched", "muted", "maintenance"
-]
+Action = Literal["opened", "joined", "cleared", "resolving", "stale", "ignored", "unmatched", "muted", "maintenance"]
 
 
 @dataclass
@@ -89,9 +87,7 @@ def _title(runbook: Runbook, rule: Rule, group: str) -> dict[str, str]:
     if rule.title:
         return {lang: localized(rule.title, lang, default) for lang in langs}
     group_name = runbook.group(group).name
-    return {
-        lang: f"{localized(group_name, lang, default)}: {status_label(rule.status, lang)}" for lang in langs
-    }
+    return {lang: f"{localized(group_name, lang, default)}: {status_label(rule.status, lang)}" for lang in langs}
 
 
 def _entry(event: AlarmEvent, kind: str, summary: str, now: datetime, **data: object) -> TimelineEntry:
@@ -110,9 +106,7 @@ def _entry(event: AlarmEvent, kind: str, summary: str, now: datetime, **data: ob
     )
 
 
-def _decide(
-    event: AlarmEvent, runbook: Runbook, store: IncidentStore, now: datetime
-) -> tuple[IntakeOutcome, Change]:
+def _decide(event: AlarmEvent, runbook: Runbook, store: IncidentStore, now: datetime) -> tuple[IntakeOutcome, Change]:
     prev = store.get_alarm(event.alarm_arn)
     if prev is not None and prev.state_timestamp >= event.state_timestamp:
         return IntakeOutcome("stale", event.alarm_arn, list(prev.incident_ids)), Change()
@@ -130,9 +124,7 @@ def _decide(
     previous_ids = list(prev.incident_ids) if prev else []
     state = effective_state(event, runbook.settings.insufficient_data)
     if state is None:
-        outcome = IntakeOutcome(
-            "ignored", event.alarm_arn, detail="INSUFFICIENT_DATA is ignored by the runbook"
-        )
+        outcome = IntakeOutcome("ignored", event.alarm_arn, detail="INSUFFICIENT_DATA is ignored by the runbook")
         keep = prev.state if prev else AlarmState.INSUFFICIENT_DATA
         return outcome, Change(alarm=record(keep, previous_ids), alarm_expected_timestamp=guard)
 
@@ -330,9 +322,7 @@ def _clear(
                 )
             )
             outcome.resolving.append(incident_id)
-        writes.append(
-            IncidentWrite(incident=current.model_copy(update=update), expected_version=current.version)
-        )
+        writes.append(IncidentWrite(incident=current.model_copy(update=update), expected_version=current.version))
     if outcome.resolving:
         outcome.action = "resolving"
     outcome.incident_ids = still_open

@@ -60,9 +60,7 @@ def _check_source(section: str, loc: tuple[str | int, ...], source: str) -> tupl
 def lint(runbook: Runbook) -> list[Problem]:
     problems: list[Problem] = []
     settings = runbook.settings
-    jargon = [
-        (word, re.compile(rf"(?<!\w){re.escape(word)}(?!\w)", re.IGNORECASE)) for word in settings.lint.jargon
-    ]
+    jargon = [(word, re.compile(rf"(?<!\w){re.escape(word)}(?!\w)", re.IGNORECASE)) for word in settings.lint.jargon]
     providers = sorted(runbook.providers)
     # Component sets to render SMS with: each rule's, so the budget holds for every real alarm.
     component_sets = [list(rule.components) for rule in runbook.rules.rules]
@@ -118,9 +116,7 @@ def lint(runbook: Runbook) -> list[Problem]:
                                     )
                                 )
                     if channel is Channel.SMS:
-                        problems.extend(
-                            _sms_budget(runbook, section, base, phase, audience, lang, component_sets)
-                        )
+                        problems.extend(_sms_budget(runbook, section, base, phase, audience, lang, component_sets))
     problems.extend(_languages(runbook))
     problems.extend(_providers_in_data(runbook, providers))
     return problems
@@ -192,9 +188,7 @@ def _languages(runbook: Runbook) -> list[Problem]:
         if isinstance(text, dict):
             missing = sorted(langs - text.keys())
             if missing:
-                out.append(
-                    Problem(section=section, loc=loc, message=f"missing language(s): {', '.join(missing)}")
-                )
+                out.append(Problem(section=section, loc=loc, message=f"missing language(s): {', '.join(missing)}"))
 
     for i, g in enumerate(runbook.components.groups):
         check("components", ("groups", i, "name"), g.name)

@@ -68,9 +68,7 @@ class RenderedMessage(BaseModel):
 
 @lru_cache(maxsize=1)
 def environment() -> SandboxedEnvironment:
-    return SandboxedEnvironment(
-        autoescape=False, undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True
-    )
+    return SandboxedEnvironment(autoescape=False, undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
 
 
 @lru_cache(maxsize=2048)
@@ -156,8 +154,7 @@ def sample_incident(runbook: Runbook, component_ids: list[str], now: datetime) -
         id=f"{first.group}-sample",
         group=first.group,
         title={
-            lang: localized(first.name, lang, runbook.settings.default_language)
-            for lang in runbook.settings.languages
+            lang: localized(first.name, lang, runbook.settings.default_language) for lang in runbook.settings.languages
         },
         status=IncidentStatus.INVESTIGATING,
         severity=Severity.SEV2,

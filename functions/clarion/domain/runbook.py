@@ -41,9 +41,7 @@ def parse_duration(value: Any) -> Any:
         return timedelta(seconds=value)
     if isinstance(value, str) and (m := _DURATION.match(value)):
         return timedelta(seconds=int(m.group(1)) * _UNITS[m.group(2)])
-    raise ValueError(
-        f"{value!r} is not a duration: write a whole number and a unit, e.g. '90s', '10m', '2h', '1d'"
-    )
+    raise ValueError(f"{value!r} is not a duration: write a whole number and a unit, e.g. '90s', '10m', '2h', '1d'")
 
 
 Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
@@ -94,9 +92,7 @@ class Settings(_Strict):
     @model_validator(mode="after")
     def _default_language_is_listed(self) -> Settings:
         if self.default_language not in self.languages:
-            raise ValueError(
-                f"default_language {self.default_language!r} is not in languages {self.languages}"
-            )
+            raise ValueError(f"default_language {self.default_language!r} is not in languages {self.languages}")
         return self
 
 
@@ -135,9 +131,7 @@ class AlarmMatch(_Strict):
     """Every condition given must hold; at least one must be given."""
 
     alarm_name: str | None = Field(default=None, description="fnmatch-style glob on the alarm name")
-    alarm_name_regex: str | None = Field(
-        default=None, description="regular expression (search) on the alarm name"
-    )
+    alarm_name_regex: str | None = Field(default=None, description="regular expression (search) on the alarm name")
     namespace: str | None = None
     dimensions: dict[str, str] = Field(default_factory=dict, description="name -> glob on the value")
     tags: dict[str, str] = Field(default_factory=dict, description="alarm tag -> glob on the value")
@@ -155,9 +149,7 @@ class AlarmMatch(_Strict):
     @model_validator(mode="after")
     def _not_empty(self) -> AlarmMatch:
         if not (self.alarm_name or self.alarm_name_regex or self.namespace or self.dimensions or self.tags):
-            raise ValueError(
-                "a match needs at least one of alarm_name, alarm_name_regex, namespace, dimensions, tags"
-            )
+            raise ValueError("a match needs at least one of alarm_name, alarm_name_regex, namespace, dimensions, tags")
         return self
 
     def matches(
@@ -173,10 +165,7 @@ class AlarmMatch(_Strict):
         wants_metric = self.namespace is not None or bool(self.dimensions)
         if wants_metric and not any(self._metric_matches(ns, dims) for ns, dims in metrics):
             return False
-        for key, pattern in self.tags.items():
-            if key not in tags or not fnmatchcase(tags[key], pattern):
-                return False
-        return True
+        return all(key in tags and fnmatchcase(tags[key], pattern) for key, pattern in self.tags.items())
 
     def _metric_matches(self, namespace: str | None, dimensions: dict[str, str]) -> bool:
         if self.namespace is not None and namespace != self.namespace:
@@ -208,9 +197,7 @@ class RulesFile(_Strict):
 class ApprovalPolicy(_Strict):
     required: bool
     approvers: list[Ident] = Field(default_factory=list, description="role ids")
-    escalation: list[Ident] = Field(
-        default_factory=list, description="role ids asked when approvers time out"
-    )
+    escalation: list[Ident] = Field(default_factory=list, description="role ids asked when approvers time out")
     timeout: Duration = timedelta(minutes=15)
     on_timeout: TimeoutAction = TimeoutAction.HOLD
 
@@ -228,12 +215,8 @@ class ApprovalPolicy(_Strict):
 class SeverityPolicy(_Strict):
     description: str = ""
     approval: ApprovalPolicy
-    update_every: Duration | None = Field(
-        default=None, description="cadence of regular updates; none = no updates"
-    )
-    channels: list[Channel] = Field(
-        default_factory=list, description="customer-facing channels; [] = internal only"
-    )
+    update_every: Duration | None = Field(default=None, description="cadence of regular updates; none = no updates")
+    channels: list[Channel] = Field(default_factory=list, description="customer-facing channels; [] = internal only")
     audiences: list[Audience] = Field(default_factory=list)
 
     @field_validator("update_every")
@@ -317,9 +300,7 @@ class Runbook(_Strict):
     rules: RulesFile
     policies: PoliciesFile
     roles: RolesFile
-    templates: dict[str, dict[Phase, TemplateSet]] = Field(
-        description="language -> phase -> audience -> channel"
-    )
+    templates: dict[str, dict[Phase, TemplateSet]] = Field(description="language -> phase -> audience -> channel")
 
     @model_validator(mode="after")
     def _cross_checked(self) -> Runbook:
@@ -367,9 +348,7 @@ def cross_check(rb: Runbook) -> list[Problem]:
     comp_ids = [c.id for c in rb.components.components]
     for i, gid in enumerate(group_ids):
         if gid in group_ids[:i]:
-            out.append(
-                Problem(section="components", loc=("groups", i, "id"), message=f"duplicate group id {gid!r}")
-            )
+            out.append(Problem(section="components", loc=("groups", i, "id"), message=f"duplicate group id {gid!r}"))
     for i, c in enumerate(rb.components.components):
         if c.id in comp_ids[:i]:
             out.append(
@@ -390,9 +369,7 @@ def cross_check(rb: Runbook) -> list[Problem]:
     rule_ids: list[str] = []
     for i, rule in enumerate(rb.rules.rules):
         if rule.id in rule_ids:
-            out.append(
-                Problem(section="rules", loc=("rules", i, "id"), message=f"duplicate rule id {rule.id!r}")
-            )
+            out.append(Problem(section="rules", loc=("rules", i, "id"), message=f"duplicate rule id {rule.id!r}"))
         rule_ids.append(rule.id)
         for j, cid in enumerate(rule.components):
             if cid not in comp_ids:
@@ -457,9 +434,7 @@ def cross_check(rb: Runbook) -> list[Problem]:
             tset = rb.templates[lang].get(phase)
             if tset is None:
                 out.append(
-                    Problem(
-                        section=f"templates/{lang}/{phase.value}", loc=(), message="template file is missing"
-                    )
+                    Problem(section=f"templates/{lang}/{phase.value}", loc=(), message="template file is missing")
                 )
                 continue
             for aud, chans in rb.settings.audiences.items():

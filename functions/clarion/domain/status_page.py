@@ -120,9 +120,7 @@ class Uptime:
 
     @property
     def counts(self) -> dict[ComponentStatus, int]:
-        out: dict[ComponentStatus, int] = {
-            ComponentStatus.OPERATIONAL: len(self.statuses) - len(self.minutes)
-        }
+        out: dict[ComponentStatus, int] = {ComponentStatus.OPERATIONAL: len(self.statuses) - len(self.minutes)}
         for i in self.minutes:
             out[self.statuses[i]] = out.get(self.statuses[i], 0) + 1
         return {k: v for k, v in out.items() if v}

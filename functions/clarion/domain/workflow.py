@@ -55,6 +55,7 @@ class WorkflowSettings:
     approval_base_url: str
     time_scale: float = 1.0  # < 1 in the local mode and tests: waits and timeouts shrink
     continue_as_new_after: int = CONTINUE_AS_NEW_AFTER
+    min_approval_seconds: int = 1  # floor for scaled approval timeouts: a person needs a moment
     retry_attempts: int = 4
     retry_base_seconds: float = 0.5
 
@@ -121,16 +122,30 @@ class WorkflowService:
     def draft(self, incident_id: str, phase: str, draft_id: str) -> dict[str, Any]:
         inc = self.incident(incident_id)
         policy = self.runbook.policy(inc.severity)
-        fresh = build_draft(self.runbook, inc, Phase(phase), draft_id, self.clock(), next_update_in=policy.update_every,
-                            cause=inc.cause, eta=inc.eta)
+        fresh = build_draft(
+            self.runbook,
+            inc,
+            Phase(phase),
+            draft_id,
+            self.clock(),
+            next_update_in=policy.update_every,
+            cause=inc.cause,
+            eta=inc.eta,
+        )
         stored = self.wstore.save_draft(fresh, create=True)
         if stored is fresh:
-            self.record(incident_id, "drafted", "workflow", f"Drafted {len(fresh.messages)} {phase} message(s)",
-                        draft_id=draft_id, routes=fresh.routes)
+            self.record(
+                incident_id,
+                "drafted",
+                "workflow",
+                f"Drafted {len(fresh.messages)} {phase} message(s)",
+                draft_id=draft_id,
+                routes=fresh.routes,
+            )
         return {
             "draft_id": stored.id,
             "approval_required": stored.approval_required,
-            "timeout_seconds": self._scaled(policy.approval.timeout, minimum=1),
+            "timeout_seconds": self._scaled(policy.approval.timeout, minimum=self.settings.min_approval_seconds),
             "routes": stored.routes,
         }
 
@@ -143,11 +158,16 @@ class WorkflowService:
         roles = policy.approvers if level == 0 else policy.escalation
         people = self.runbook.people_in(roles)
         now = self.clock()
-        timeout = timedelta(seconds=self._scaled(policy.timeout, minimum=1))
+        timeout = timedelta(seconds=self._scaled(policy.timeout, minimum=self.settings.min_approval_seconds))
         request = ApprovalRequest(
-            id=new_approval_id(), incident_id=incident_id, draft_id=draft_id, task_token=token,
-            approvers=[Approver(name=p.name, email=p.email) for p in people], level=level,
-            created_at=now, expires_at=now + timeout,
+            id=new_approval_id(),
+            incident_id=incident_id,
+            draft_id=draft_id,
+            task_token=token,
+            approvers=[Approver(name=p.name, email=p.email) for p in people],
+            level=level,
+            created_at=now,
+            expires_at=now + timeout,
         )
         # An escalation kills the earlier link: one pending request per draft.
         for earlier in self._pending_for(draft):
@@ -160,11 +180,21 @@ class WorkflowService:
             subject, text, html = approval_email(self.runbook, inc, draft, url, request, person)
             self.mailer.send([person.email], subject, text, html)
         who = ", ".join(p.email for p in request.approvers)
-        self.record(incident_id, "approval_requested", "workflow",
-                    f"Approval requested from {who}" + (" (escalated)" if level else ""),
-                    approval_id=request.id, draft_id=draft_id, level=level, expires_at=request.expires_at.isoformat())
-        self._say(inc, f"Approval requested from {who} for the {draft.phase.value} messages; "
-                       f"answer by {format_utc(request.expires_at)}.")
+        self.record(
+            incident_id,
+            "approval_requested",
+            "workflow",
+            f"Approval requested from {who}" + (" (escalated)" if level else ""),
+            approval_id=request.id,
+            draft_id=draft_id,
+            level=level,
+            expires_at=request.expires_at.isoformat(),
+        )
+        self._say(
+            inc,
+            f"Approval requested from {who} for the {draft.phase.value} messages; "
+            f"answer by {format_utc(request.expires_at)}.",
+        )
 
     def _pending_for(self, draft: Draft) -> list[ApprovalRequest]:
         found = [self.wstore.get_approval(i) for i in draft.approval_ids]
@@ -182,8 +212,11 @@ class WorkflowService:
         if action is TimeoutAction.ESCALATE and level > 0:
             action = TimeoutAction.HOLD  # the escalation list did not answer either
         if action is TimeoutAction.PUBLISH_HOLDING_STATEMENT:
-            self.wstore.save_draft(draft.model_copy(update={"status": "approved", "holding_statement": True,
-                                                             "approved_by": "policy:timeout"}))
+            self.wstore.save_draft(
+                draft.model_copy(
+                    update={"status": "approved", "holding_statement": True, "approved_by": "policy:timeout"}
+                )
+            )
             text = "No approval in time: publishing the pre-approved holding statement."
         elif action is TimeoutAction.ESCALATE:
             text = "No approval in time: escalating to " + ", ".join(policy.escalation) + "."
@@ -196,8 +229,11 @@ class WorkflowService:
 
     def rejected(self, incident_id: str, draft_id: str) -> dict[str, Any]:
         inc = self.incident(incident_id)
-        self._say(inc, f"The draft {draft_id} was rejected: nothing was published. The next update is drafted "
-                       "on the regular cadence, or post one with `clarion incident update`.")
+        self._say(
+            inc,
+            f"The draft {draft_id} was rejected: nothing was published. The next update is drafted "
+            "on the regular cadence, or post one with `clarion incident update`.",
+        )
         return {"rejected": True}
 
     def publish_route(self, incident_id: str, draft_id: str, route: str) -> dict[str, Any]:
@@ -225,17 +261,33 @@ class WorkflowService:
                 self.sleep(delay * self.settings.time_scale)
                 delay *= 2
         self.wstore.finish_send(key, ok=True, detail=detail)
-        self.record(incident_id, "message_sent", f"channel:{prefix}", f"Sent {route} ({draft.phase.value})",
-                    draft_id=draft_id, route=route, detail=detail, attempts=attempt,
-                    messages=[m.model_dump(mode="json") for m in draft.messages if _on_route(route, m.audience,
-                                                                                               m.channel, m.language)])
+        self.record(
+            incident_id,
+            "message_sent",
+            f"channel:{prefix}",
+            f"Sent {route} ({draft.phase.value})",
+            draft_id=draft_id,
+            route=route,
+            detail=detail,
+            attempts=attempt,
+            messages=[
+                m.model_dump(mode="json") for m in draft.messages if _on_route(route, m.audience, m.channel, m.language)
+            ],
+        )
         return {"route": route, "status": "sent", "attempts": attempt}
 
     def route_failed(self, incident_id: str, draft_id: str, route: str, error: dict[str, Any]) -> dict[str, Any]:
         inc = self.incident(incident_id)
         cause = str(error.get("Cause") or error.get("Error") or "unknown")[:500]
-        self.record(incident_id, "message_failed", "workflow", f"{route} failed", draft_id=draft_id, route=route,
-                    error=cause)
+        self.record(
+            incident_id,
+            "message_failed",
+            "workflow",
+            f"{route} failed",
+            draft_id=draft_id,
+            route=route,
+            error=cause,
+        )
         self._say(inc, f"Delivery failed on {route}: {cause}. The other channels went out.")
         return {"route": route, "status": "failed"}
 
@@ -245,7 +297,10 @@ class WorkflowService:
             self.wstore.save_draft(draft.model_copy(update={"status": "published"}))
         return {"published": draft_id}
 
-    def check(self, incident_id: str, iteration: int) -> dict[str, Any]:
+    def check(self, incident_id: str, iteration: int, start: int = 0) -> dict[str, Any]:
+        """``iteration``: regular updates posted so far (across executions); ``start``: how many
+        there were when this execution began. After ``continue_as_new_after`` updates in one
+        execution, monitoring continues in a fresh one, so no history grows without bound."""
         inc = self.incident(incident_id)
         cadence = self.runbook.policy(inc.severity).update_every
         still_open = inc.resolved_at is None and inc.resolution_requested_at is None
@@ -253,7 +308,7 @@ class WorkflowService:
             "open": still_open and cadence is not None,
             "wait_seconds": self._scaled(cadence),
             "iteration": iteration + 1,
-            "continue_as_new": iteration + 1 >= self.settings.continue_as_new_after,
+            "continue_as_new": iteration - start >= self.settings.continue_as_new_after,
             "draft_id": f"update-{iteration + 1}",
             "severity": inc.severity.value,
         }
@@ -261,8 +316,13 @@ class WorkflowService:
     def continue_as_new(self, incident_id: str, iteration: int) -> dict[str, Any]:
         inc = self.incident(incident_id)
         name = self.workflow.start(inc, "monitor", suffix=str(iteration), extra={"iteration": iteration})
-        self.record(incident_id, "workflow_continued", "workflow", f"Monitoring continues in {name}",
-                    iteration=iteration)
+        self.record(
+            incident_id,
+            "workflow_continued",
+            "workflow",
+            f"Monitoring continues in {name}",
+            iteration=iteration,
+        )
         return {"continued_in": name}
 
     def resolve(self, incident_id: str) -> dict[str, Any]:
@@ -277,8 +337,11 @@ class WorkflowService:
         text = postmortem_markdown(self.runbook, inc, self.store.timeline(incident_id))
         self.wstore.save_document(incident_id, "postmortem.md", text)
         self.record(incident_id, "postmortem_drafted", "workflow", "Post-mortem draft stored", chars=len(text))
-        self._say(inc, f"Resolved. Please write the post-mortem within 5 working days; a draft built from the "
-                       f"timeline is stored with incident {incident_id} as postmortem.md ({len(text)} characters).")
+        self._say(
+            inc,
+            f"Resolved. Please write the post-mortem within 5 working days; a draft built from the "
+            f"timeline is stored with incident {incident_id} as postmortem.md ({len(text)} characters).",
+        )
         return {"postmortem_chars": len(text)}
 
     def maintenance_phase(self, incident_id: str, phase: str) -> dict[str, Any]:
@@ -351,6 +414,7 @@ def postmortem_markdown(runbook: Runbook, incident: Incident, timeline: list[Tim
     title = incident.title.get(lang, incident.id)
     end = incident.resolved_at or incident.resolution_requested_at
     minutes = int((end - incident.started_at).total_seconds() // 60) if end else None
+    alarms = ", ".join(sorted(a.alarm_name for a in incident.alarms.values()))
     out = [
         f"# Post-mortem: {title}",
         "",
@@ -358,8 +422,9 @@ def postmortem_markdown(runbook: Runbook, incident: Incident, timeline: list[Tim
         f"- Severity: {incident.severity.value}",
         f"- Components: {', '.join(incident.components)}",
         f"- Started: {format_utc(incident.started_at)}",
-        f"- Resolved: {format_utc(end) if end else 'not yet'}" + (f" ({minutes} minutes)" if minutes is not None else ""),
-        f"- Alarms: {', '.join(sorted(a.alarm_name for a in incident.alarms.values())) or 'none (declared by a person)'}",
+        f"- Resolved: {format_utc(end) if end else 'not yet'}"
+        + (f" ({minutes} minutes)" if minutes is not None else ""),
+        f"- Alarms: {alarms or 'none (declared by a person)'}",
         "",
         "## Summary",
         "",
@@ -393,4 +458,3 @@ def postmortem_markdown(runbook: Runbook, incident: Incident, timeline: list[Tim
         "",
     ]
     return "\n".join(out)
-

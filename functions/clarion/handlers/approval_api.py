@@ -1,7 +1,7 @@
 """The approval endpoint: a Lambda function URL, routed by Powertools' event handler.
 
-    GET|HEAD /approvals/<id>?a=&e=&s=   the confirmation page; never decides (link scanners)
-    POST     /approvals/<id>            the decision, from that page's form (CSRF value inside)
+GET|HEAD /approvals/<id>?a=&e=&s=   the confirmation page; never decides (link scanners)
+POST     /approvals/<id>            the decision, from that page's form (CSRF value inside)
 """
 
 from __future__ import annotations
@@ -21,7 +21,9 @@ HEADERS = {
     "X-Frame-Options": "DENY",
     "Referrer-Policy": "no-referrer",  # the link's signature must not leak to other sites
     "X-Content-Type-Options": "nosniff",
-    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'",
+    "Content-Security-Policy": (
+        "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'"
+    ),
 }
 MAX_BODY = 200_000
 
@@ -35,8 +37,12 @@ def build_app(desk: Any) -> LambdaFunctionUrlResolver:
 
     def respond(page: Page, head: bool = False) -> Response[str]:
         metrics.add_metric(name=f"ApprovalPage{page.status}", unit="Count", value=1)
-        return Response(status_code=page.status, content_type="text/html; charset=utf-8",
-                        body="" if head else page.html, headers=dict(HEADERS))
+        return Response(
+            status_code=page.status,
+            content_type="text/html; charset=utf-8",
+            body="" if head else page.html,
+            headers=dict(HEADERS),
+        )
 
     @app.route("/approvals/<approval_id>", method=["GET", "HEAD"])
     def view(approval_id: str) -> Response[str]:
@@ -52,8 +58,10 @@ def build_app(desk: Any) -> LambdaFunctionUrlResolver:
             return respond(Page(413, "<p>Request too large.</p>"))
         form = dict(parse_qsl(raw, keep_blank_values=True))
         page = get_desk().decide(approval_id, form, action=f"/approvals/{approval_id}")
-        logger.info("approval decision", extra={"approval_id": approval_id, "status": page.status,
-                                                "decision": form.get("decision", "")})
+        logger.info(
+            "approval decision",
+            extra={"approval_id": approval_id, "status": page.status, "decision": form.get("decision", "")},
+        )
         return respond(page)
 
     return app

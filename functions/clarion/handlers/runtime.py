@@ -119,16 +119,25 @@ class WorkflowEnv(BaseModel):
 def _deployed() -> tuple[WorkflowService, ApprovalDesk]:  # pragma: no cover - exercised in AWS
     env = load_settings(WorkflowEnv)
     wiring = Wiring(
-        table=env.table_name, state_machine_arn=env.state_machine_arn, approval_base_url=env.approval_base_url,
+        table=env.table_name,
+        state_machine_arn=env.state_machine_arn,
+        approval_base_url=env.approval_base_url,
         sender=env.sender_email,
-        topics={"customers": env.topic_customers, "technical": env.topic_technical, "chat": env.topic_chat,
-                "internal": env.topic_internal},
+        topics={
+            "customers": env.topic_customers,
+            "technical": env.topic_technical,
+            "chat": env.topic_chat,
+            "internal": env.topic_internal,
+        },
         page_targets=[PageTarget.model_validate(t) for t in json.loads(env.page_targets)],
         configuration_set=env.ses_configuration_set,
     )
-    return build(load_runbook(env.runbook_path), wiring,
-                 lambda service, region=None: boto3.client(service, region_name=region),
-                 secret_key(env.hmac_secret_id))
+    return build(
+        load_runbook(env.runbook_path),
+        wiring,
+        lambda service, region=None: boto3.client(service, region_name=region),
+        secret_key(env.hmac_secret_id),
+    )
 
 
 def deployed_workflow_service() -> WorkflowService:  # pragma: no cover

@@ -15,8 +15,19 @@ from clarion.domain.workflow import WorkflowService
 from clarion.handlers.observability import logger, metrics
 
 Step = Literal[
-    "open", "draft", "request_approval", "approval_timeout", "rejected", "publish_route", "route_failed",
-    "published", "check", "continue_as_new", "resolve", "postmortem", "maintenance_phase",
+    "open",
+    "draft",
+    "request_approval",
+    "approval_timeout",
+    "rejected",
+    "publish_route",
+    "route_failed",
+    "published",
+    "check",
+    "continue_as_new",
+    "resolve",
+    "postmortem",
+    "maintenance_phase",
 ]
 
 
@@ -31,6 +42,7 @@ class StepRequest(BaseModel):
     level: int = 0
     route: str = ""
     iteration: int = 0
+    start: int = 0
     error: dict[str, Any] = Field(default_factory=dict)
 
 
@@ -58,7 +70,7 @@ def run_step(event: dict[str, Any], service: WorkflowService) -> dict[str, Any]:
         case "published":
             return s.published(req.incident_id, req.draft_id)
         case "check":
-            return s.check(req.incident_id, req.iteration)
+            return s.check(req.incident_id, req.iteration, req.start)
         case "continue_as_new":
             return s.continue_as_new(req.incident_id, req.iteration)
         case "resolve":

@@ -102,6 +102,19 @@ def _unescape(text: str) -> str:
     return html.unescape(text)
 
 
+def _checkout_errors(state: str, at: datetime, reason: str = "") -> dict[str, Any]:
+    """The demo's alarm: the checkout API's 5xx rate (rule checkout-errors, SEV2)."""
+    return state_change_event(
+        "checkout-api-prod-5xx-rate",
+        state,
+        at,
+        namespace="AWS/ApiGateway",
+        metric="5XXError",
+        dimensions={"ApiName": "checkout"},
+        reason=reason,
+    )
+
+
 def run_demo(
     runbook_path: Path | None = None,
     out_dir: Path | None = None,
@@ -121,8 +134,11 @@ def run_demo(
             on_step(s)
 
     runbook = load_runbook(runbook_path or REPO / "runbooks")
-    step("Runbooks", f"{len(runbook.components.components)} components, {len(runbook.rules.rules)} rules, "
-                     f"languages {', '.join(runbook.settings.languages)}: valid")
+    step(
+        "Runbooks",
+        f"{len(runbook.components.components)} components, {len(runbook.rules.rules)} rules, "
+        f"languages {', '.join(runbook.settings.languages)}: valid",
+    )
 
     with EmbeddedMoto() as emulator:
         report.endpoint_url = emulator.endpoint_url
@@ -130,32 +146,47 @@ def run_demo(
         env.provision()
         server = LocalServer(env).start()
         try:
-            env.wire(runbook, approval_base_url=server.url, time_scale=time_scale)
+            steps, _ = env.wire(runbook, approval_base_url=server.url, time_scale=time_scale)
+            # However short the scaled timeouts, leave the approver a real moment (a person: ten minutes).
+            steps.settings.min_approval_seconds = 600 if interactive is not None else 5
             rt = env.intake_runtime(runbook)
             store, wstore = env.store(), env.workflow_store()
-            step("Emulator", f"moto on {emulator.endpoint_url}; tables, topics, page bucket, HMAC secret and the "
-                             f"state machine from infra/statemachine/incident.asl.json; approvals on {server.url}")
+            step(
+                "Emulator",
+                f"moto on {emulator.endpoint_url}; tables, topics, page bucket, HMAC secret and the "
+                f"state machine from infra/statemachine/incident.asl.json; approvals on {server.url}",
+            )
 
             def kinds(incident_id: str) -> list[str]:
                 return [e.kind for e in store.timeline(incident_id)]
 
             t0 = datetime.now(UTC).replace(microsecond=0)
-            errors_alarm = dict(namespace="AWS/ApiGateway", metric="5XXError", dimensions={"ApiName": "checkout"})
-            fired = state_change_event("checkout-api-prod-5xx-rate", "ALARM", t0,
-                                       reason="Threshold Crossed: 5xx rate 7.5% > 2%", **errors_alarm)  # type: ignore[arg-type]
+            fired = _checkout_errors("ALARM", t0, reason="Threshold Crossed: 5xx rate 7.5% > 2%")
             first = invoke_intake(fired, rt)
-            _check(first["action"] == "opened" and len(first["opened"]) == 1, f"the alarm opened nothing: {first}")
+            _check(
+                first["action"] == "opened" and len(first["opened"]) == 1,
+                f"the alarm opened nothing: {first}",
+            )
             incident_id = first["opened"][0]
             inc = store.get_incident(incident_id)
             _check(inc is not None and inc.severity is Severity.SEV2, "the incident is not stored at SEV2")
-            step("Alarm fires", f"checkout-api-prod-5xx-rate ALARM -> rule checkout-errors -> incident {incident_id} "
-                                "(SEV2, Checkout partial outage); workflow started")
+            step(
+                "Alarm fires",
+                f"checkout-api-prod-5xx-rate ALARM -> rule checkout-errors -> incident {incident_id} "
+                "(SEV2, Checkout partial outage); workflow started",
+            )
 
             again = invoke_intake(fired, rt)
             _check(again == first, "a redelivered alarm event was not deduplicated")
-            step("Duplicate delivery", "the same event again: answered from the idempotency table, nothing changed")
+            step(
+                "Duplicate delivery",
+                "the same event again: answered from the idempotency table, nothing changed",
+            )
 
-            _wait("the internal channel to hear of the incident", lambda: "internal_notice" in kinds(incident_id))
+            _wait(
+                "the internal channel to hear of the incident",
+                lambda: "internal_notice" in kinds(incident_id),
+            )
             step("Internal channel", "told at once: severity, components, link to the timeline")
 
             links = _wait("the approval email", lambda: approval_links(env))
@@ -165,30 +196,41 @@ def run_demo(
                 _check(status == 200, f"the link scanner's {method} got {status}")
             pending = [a for a in (wstore.get_approval(link.split("/approvals/")[1].split("?")[0]),) if a]
             _check(bool(pending) and pending[0].status.value == "pending", "a GET or HEAD decided something")
-            step("Approval requested", f"SES email to bruno@ and chen@ with a signed link; a link scanner's GET, HEAD "
-                                       f"and GET decided nothing: {link.split('?')[0]}")
+            step(
+                "Approval requested",
+                f"SES email to bruno@ and chen@ with a signed link; a link scanner's GET, HEAD "
+                f"and GET decided nothing: {link.split('?')[0]}",
+            )
 
             if interactive is not None:
                 interactive(link)
-                _wait("a person to approve or reject on the page",
-                      lambda: any(k in kinds(incident_id) for k in ("approval_approved", "approval_rejected")),
-                      timeout=3600)
+                _wait(
+                    "a person to approve or reject on the page",
+                    lambda: any(k in kinds(incident_id) for k in ("approval_approved", "approval_rejected")),
+                    timeout=3600,
+                )
                 step("Approval", "decided by a person on the approval page")
             else:
-                edit = {"customers/status_page/en": "We are investigating failing online payments of invoices "
-                                                    f"since {t0.strftime('%H:%M')} UTC. Bank transfers work "
-                                                    "normally. Next update within the hour."}
+                edit = {
+                    "customers/status_page/en": "We are investigating failing online payments of invoices "
+                    f"since {t0.strftime('%H:%M')} UTC. Bank transfers work "
+                    "normally. Next update within the hour."
+                }
                 status, page, form = approve(link, edits=edit)
                 _check(status == 200 and "Approved" in page, f"the approval POST answered {status}")
                 status, _ = _http(link.split("?")[0], form)  # a double click submits the form again
                 _check(status == 409, f"a second click was not refused (got {status})")
-                step("Approved", "bruno@ opened the page, edited the English status-page text and approved (POST with "
-                                 "the page's CSRF value); a second click got 409")
+                step(
+                    "Approved",
+                    "bruno@ opened the page, edited the English status-page text and approved (POST with "
+                    "the page's CSRF value); a second click got 409",
+                )
 
             def published(draft_id: str) -> Callable[[], bool]:
                 def probe() -> bool:
                     draft = wstore.get_draft(incident_id, draft_id)
                     return draft is not None and draft.status == "published"
+
                 return probe
 
             _wait("the first messages to be published", published("investigating"))
@@ -196,12 +238,16 @@ def run_demo(
             _check("Partial system outage" in index, "the status page does not show the outage")
             sent = [e for e in store.timeline(incident_id) if e.kind == "message_sent"]
             routes = sorted({e.data["route"] for e in sent})
-            step("Published", f"{len(routes)} routes, each once: {', '.join(routes)}; status page banner "
-                              "'Partial system outage'")
+            step(
+                "Published",
+                f"{len(routes)} routes, each once: {', '.join(routes)}; status page banner 'Partial system outage'",
+            )
 
-            update_link = _wait("the regular update's approval email",
-                                lambda: [x for x in approval_links(env) if x.split("?")[0] != link.split("?")[0]],
-                                timeout=30)[0]
+            update_link = _wait(
+                "the regular update's approval email",
+                lambda: [x for x in approval_links(env) if x.split("?")[0] != link.split("?")[0]],
+                timeout=30,
+            )[0]
             if interactive is not None:
                 interactive(update_link)
                 _wait("a person to decide on the update", published("update-1"), timeout=3600)
@@ -209,11 +255,13 @@ def run_demo(
                 status, _, _ = approve(update_link)
                 _check(status == 200, f"approving the update answered {status}")
                 _wait("the regular update to be published", published("update-1"))
-            step("Regular update", "the cadence elapsed (60 min, scaled): 'still working on it' drafted, approved, "
-                                   "published; status page timestamp refreshed")
+            step(
+                "Regular update",
+                "the cadence elapsed (60 min, scaled): 'still working on it' drafted, approved, "
+                "published; status page timestamp refreshed",
+            )
 
-            cleared = state_change_event("checkout-api-prod-5xx-rate", "OK", t0 + timedelta(minutes=40),
-                                         **errors_alarm)  # type: ignore[arg-type]
+            cleared = _checkout_errors("OK", t0 + timedelta(minutes=40))
             done = invoke_intake(cleared, rt)
             _check(done["action"] == "resolving", f"the OK did not resolve the incident: {done}")
             _wait("the post-mortem reminder", lambda: "postmortem_drafted" in kinds(incident_id))
@@ -222,21 +270,35 @@ def run_demo(
             _check("All systems operational" in index, "the status page still shows the outage")
             postmortem = wstore.get_document(incident_id, "postmortem.md") or ""
             _check(postmortem.startswith("# Post-mortem"), "no post-mortem draft was stored")
-            step("Resolved", "alarm OK -> resolution published on every channel, status page 'All systems "
-                             "operational', post-mortem draft stored and the team reminded")
+            step(
+                "Resolved",
+                "alarm OK -> resolution published on every channel, status page 'All systems "
+                "operational', post-mortem draft stored and the team reminded",
+            )
 
             sfn = env.client("stepfunctions")
             execs = sfn.list_executions(stateMachineArn=env.names.state_machine_arn)["executions"]
             report.executions = _wait(
                 "every execution to finish",
-                lambda: [{"name": e["name"], "status": s} for e in execs
-                         if (s := sfn.describe_execution(executionArn=e["executionArn"])["status"]) != "RUNNING"]
-                if all(sfn.describe_execution(executionArn=e["executionArn"])["status"] != "RUNNING" for e in execs)
-                else [],
+                lambda: (
+                    [
+                        {"name": e["name"], "status": s}
+                        for e in execs
+                        if (s := sfn.describe_execution(executionArn=e["executionArn"])["status"]) != "RUNNING"
+                    ]
+                    if all(sfn.describe_execution(executionArn=e["executionArn"])["status"] != "RUNNING" for e in execs)
+                    else []
+                ),
                 timeout=30,
             )
-            _check(all(e["status"] == "SUCCEEDED" for e in report.executions), f"an execution failed: {report.executions}")
-            step("Workflow", f"executions: {', '.join(e['name'] + ' ' + e['status'] for e in report.executions)}")
+            _check(
+                all(e["status"] == "SUCCEEDED" for e in report.executions),
+                f"an execution failed: {report.executions}",
+            )
+            step(
+                "Workflow",
+                f"executions: {', '.join(e['name'] + ' ' + e['status'] for e in report.executions)}",
+            )
 
             report.incident = store.get_incident(incident_id)
             report.timeline = [json.loads(e.model_dump_json()) for e in store.timeline(incident_id)]

@@ -59,7 +59,7 @@ class LocalNames:
     state_machine: str = "clarion-incident-workflow"
     steps_function: str = "clarion-workflow-steps"
     page_bucket: str = "clarion-status-page"
-    secret: str = "clarion/approval-hmac"
+    secret: str = "clarion/approval-hmac"  # noqa: S105 - the secret's name, not its value
     sender: str = "clarion@ledgerly.example"
 
     @property
@@ -113,15 +113,28 @@ class LocalEnvironment:
         self.client("secretsmanager").create_secret(Name=n.secret, SecretString=secrets.token_urlsafe(48))
         self.client("sesv2").create_email_identity(EmailIdentity=n.sender)
         iam = self.client("iam")
-        trust = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
-                 "Principal": {"Service": ["lambda.amazonaws.com", "states.amazonaws.com"]}}]}
+        trust = {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Action": "sts:AssumeRole",
+                    "Principal": {"Service": ["lambda.amazonaws.com", "states.amazonaws.com"]},
+                }
+            ],
+        }
         role = iam.create_role(RoleName="clarion-workflow", AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
         steps = self.client("lambda").create_function(
-            FunctionName=n.steps_function, Runtime="python3.11", Role=role,
-            Handler="clarion.handlers.workflow_steps.lambda_handler", Code={"ZipFile": _EMPTY_ZIP},
+            FunctionName=n.steps_function,
+            Runtime="python3.11",
+            Role=role,
+            Handler="clarion.handlers.workflow_steps.lambda_handler",
+            Code={"ZipFile": _EMPTY_ZIP},
         )["FunctionArn"]
         self.client("stepfunctions").create_state_machine(
-            name=n.state_machine, definition=render_asl(ASL, {"StepsFunctionArn": steps}), roleArn=role,
+            name=n.state_machine,
+            definition=render_asl(ASL, {"StepsFunctionArn": steps}),
+            roleArn=role,
             type="STANDARD",
         )
 
@@ -141,8 +154,14 @@ class LocalEnvironment:
             dynamodb_client=ddb,
         )
 
-    def wire(self, runbook: Runbook, *, approval_base_url: str, time_scale: float,
-             sleep: Callable[[float], None] | None = None) -> tuple[WorkflowService, ApprovalDesk]:
+    def wire(
+        self,
+        runbook: Runbook,
+        *,
+        approval_base_url: str,
+        time_scale: float,
+        sleep: Callable[[float], None] | None = None,
+    ) -> tuple[WorkflowService, ApprovalDesk]:
         """Build the real workflow service and approval desk on the emulator, and route the state
         machine's Lambda tasks to them in this process."""
         from aws_lambda_powertools.utilities import parameters
@@ -150,12 +169,21 @@ class LocalEnvironment:
         parameters.clear_caches()  # type: ignore[no-untyped-call]  # a secret of the same name in an earlier emulator is not this one
         n = self.names
         wiring = Wiring(
-            table=n.table, state_machine_arn=n.state_machine_arn, approval_base_url=approval_base_url,
-            sender=n.sender, topics={t: n.topic_arn(t) for t in TOPICS},
-            page_targets=[PageTarget(name="primary", bucket=n.page_bucket)], time_scale=time_scale,
+            table=n.table,
+            state_machine_arn=n.state_machine_arn,
+            approval_base_url=approval_base_url,
+            sender=n.sender,
+            topics={t: n.topic_arn(t) for t in TOPICS},
+            page_targets=[PageTarget(name="primary", bucket=n.page_bucket)],
+            time_scale=time_scale,
         )
-        self.steps, self.desk = build(runbook, wiring, self.client, secret_key(n.secret, self.client("secretsmanager")),
-                                      sleep=sleep or time.sleep)
+        self.steps, self.desk = build(
+            runbook,
+            wiring,
+            self.client,
+            secret_key(n.secret, self.client("secretsmanager")),
+            sleep=sleep or time.sleep,
+        )
         steps = self.steps
 
         def dispatch(function: str, event: dict[str, Any]) -> dict[str, Any]:

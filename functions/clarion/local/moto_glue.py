@@ -40,9 +40,7 @@ def check_moto() -> str:
             if not hasattr(ThreadedMotoServer, attr):
                 raise MotoMismatch(f"moto {found}: ThreadedMotoServer.{attr} is gone")
     except ImportError as exc:
-        raise MotoMismatch(
-            f"moto {found} lacks the server extra: pip install 'moto[server]' ({exc})"
-        ) from exc
+        raise MotoMismatch(f"moto {found} lacks the server extra: pip install 'moto[server]' ({exc})") from exc
     return found
 
 
@@ -87,7 +85,10 @@ class EmbeddedMoto:
         """moto's documented runtime configuration endpoint."""
         self._post(
             "/moto-api/config",
-            {"stepfunctions": {"execute_state_machine": execute_state_machines}, "lambda": {"use_docker": False}},
+            {
+                "stepfunctions": {"execute_state_machine": execute_state_machines},
+                "lambda": {"use_docker": False},
+            },
         )
 
     def reset(self) -> None:
@@ -120,8 +121,9 @@ def route_lambda_invokes(dispatch: Dispatch | None) -> None:
         return
     from moto.awslambda_simple.models import LambdaSimpleBackend
 
-    def invoke(self: Any, function_name: str, qualifier: str | None, body: Any, headers: Any,
-               response_headers: Any) -> bytes:
+    def invoke(
+        self: Any, function_name: str, qualifier: str | None, body: Any, headers: Any, response_headers: Any
+    ) -> bytes:
         if _dispatch is None:
             raise MotoMismatch("a Lambda was invoked but no in-process dispatch is installed")
         name = function_name.rsplit(":function:", 1)[-1].split(":")[0]
@@ -145,8 +147,13 @@ def sent_emails(account: str, region: str) -> list[dict[str, Any]]:
     from moto.ses.models import ses_backends
 
     return [
-        {"id": m.id, "from": getattr(m, "source", ""), "to": getattr(m, "destinations", {}),
-         "subject": getattr(m, "subject", ""), "body": getattr(m, "body", "")}
+        {
+            "id": m.id,
+            "from": getattr(m, "source", ""),
+            "to": getattr(m, "destinations", {}),
+            "subject": getattr(m, "subject", ""),
+            "body": getattr(m, "body", ""),
+        }
         for m in ses_backends[account][region].sent_messages
     ]
 
@@ -158,6 +165,13 @@ def sns_notifications(account: str, region: str) -> list[dict[str, Any]]:
     out = []
     for arn, topic in sns_backends[account][region].topics.items():
         for message_id, message, subject, attributes, _group in topic.sent_notifications:
-            out.append({"topic": arn, "id": message_id, "message": message, "subject": subject,
-                        "attributes": attributes})
+            out.append(
+                {
+                    "topic": arn,
+                    "id": message_id,
+                    "message": message,
+                    "subject": subject,
+                    "attributes": attributes,
+                }
+            )
     return out

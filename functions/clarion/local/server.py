@@ -30,18 +30,43 @@ def outbox(env: LocalEnvironment) -> list[dict[str, Any]]:
             for e in store.timeline(inc.id):
                 if e.kind == "message_sent":
                     for m in e.data.get("messages", []):
-                        rows.append({"at": e.at.isoformat(), "incident": inc.id, "channel": e.data["route"],
-                                     "audience": m["audience"], "language": m["language"],
-                                     "subject": m.get("subject") or "", "body": m["body"]})
+                        rows.append(
+                            {
+                                "at": e.at.isoformat(),
+                                "incident": inc.id,
+                                "channel": e.data["route"],
+                                "audience": m["audience"],
+                                "language": m["language"],
+                                "subject": m.get("subject") or "",
+                                "body": m["body"],
+                            }
+                        )
                 elif e.kind == "internal_notice":
-                    rows.append({"at": e.at.isoformat(), "incident": inc.id, "channel": "internal",
-                                 "audience": "team", "language": "en", "subject": "", "body": e.summary})
+                    rows.append(
+                        {
+                            "at": e.at.isoformat(),
+                            "incident": inc.id,
+                            "channel": "internal",
+                            "audience": "team",
+                            "language": "en",
+                            "subject": "",
+                            "body": e.summary,
+                        }
+                    )
     for mail in sent_emails(env.names.account, env.names.region):
         link = _LINK.search(mail["body"])
-        rows.append({"at": "", "incident": "", "channel": "email (SES)", "audience": "approvers"
-                     if link else "support", "language": "en", "subject": mail["subject"],
-                     "body": unescape(link.group(1)) if link else re.sub(r"<[^>]+>", "", unescape(mail["body"]))[:2000],
-                     "to": mail["to"]})
+        rows.append(
+            {
+                "at": "",
+                "incident": "",
+                "channel": "email (SES)",
+                "audience": "approvers" if link else "support",
+                "language": "en",
+                "subject": mail["subject"],
+                "body": unescape(link.group(1)) if link else re.sub(r"<[^>]+>", "", unescape(mail["body"]))[:2000],
+                "to": mail["to"],
+            }
+        )
     return rows
 
 
@@ -99,7 +124,7 @@ class LocalServer:
         server = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
-            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - quiet
+            def log_message(self, format: str, *args: Any) -> None:
                 return
 
             def _send(self, status: int, body: bytes, ctype: str, headers: dict[str, str] | None = None) -> None:
@@ -117,47 +142,67 @@ class LocalServer:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length).decode() if length else ""
                 event = {
-                    "version": "2.0", "rawPath": parts.path, "rawQueryString": parts.query,
+                    "version": "2.0",
+                    "rawPath": parts.path,
+                    "rawQueryString": parts.query,
                     "headers": {k.lower(): v for k, v in self.headers.items()},
                     "queryStringParameters": dict(parse_qsl(parts.query)) or None,
                     "requestContext": {
-                        "http": {"method": self.command, "path": parts.path, "protocol": "HTTP/1.1",
-                                 "sourceIp": self.client_address[0], "userAgent": self.headers.get("User-Agent", "")},
-                        "requestId": "local", "domainName": "127.0.0.1", "domainPrefix": "local",
-                        "stage": "$default", "routeKey": "$default", "accountId": "anonymous",
-                        "apiId": "local", "time": "", "timeEpoch": 0,
+                        "http": {
+                            "method": self.command,
+                            "path": parts.path,
+                            "protocol": "HTTP/1.1",
+                            "sourceIp": self.client_address[0],
+                            "userAgent": self.headers.get("User-Agent", ""),
+                        },
+                        "requestId": "local",
+                        "domainName": "127.0.0.1",
+                        "domainPrefix": "local",
+                        "stage": "$default",
+                        "routeKey": "$default",
+                        "accountId": "anonymous",
+                        "apiId": "local",
+                        "time": "",
+                        "timeEpoch": 0,
                     },
                     "routeKey": "$default",
-                    "body": body, "isBase64Encoded": False,
+                    "body": body,
+                    "isBase64Encoded": False,
                 }
                 try:
                     resp = server.app().resolve(event, LocalLambdaContext("clarion-approvals"))
-                except Exception as exc:  # noqa: BLE001 - a local server answers, whatever broke
+                except Exception as exc:
                     import traceback
 
                     traceback.print_exc()
                     return self._send(500, f"internal error: {type(exc).__name__}".encode(), "text/plain")
                 headers = {k: v for k, v in (resp.get("headers") or {}).items() if k.lower() != "content-type"}
-                self._send(resp["statusCode"], (resp.get("body") or "").encode(),
-                           resp["headers"].get("Content-Type", "text/html"), headers)
+                self._send(
+                    resp["statusCode"],
+                    (resp.get("body") or "").encode(),
+                    resp["headers"].get("Content-Type", "text/html"),
+                    headers,
+                )
 
-            def do_HEAD(self) -> None:  # noqa: N802
+            def do_HEAD(self) -> None:
                 self.do_GET()
 
-            def do_POST(self) -> None:  # noqa: N802
+            def do_POST(self) -> None:
                 if self.path.startswith("/approvals/"):
                     self._approval()
                 else:
                     self._send(405, b"method not allowed", "text/plain")
 
-            def do_GET(self) -> None:  # noqa: N802
+            def do_GET(self) -> None:
                 path = urlsplit(self.path).path
                 if path.startswith("/approvals/"):
                     return self._approval()
                 if path in ("/", "/index.html"):
-                    html = ("<!doctype html><html lang='en'><head><meta charset='utf-8'><title>Clarion local</title>"
-                            "</head><body><main><h1>Clarion (local mode)</h1><ul><li><a href='/page/index.html'>"
-                            "Status page</a></li><li><a href='/outbox'>Outbox</a></li></ul></main></body></html>")
+                    html = (
+                        "<!doctype html><html lang='en'><head><meta charset='utf-8'><title>Clarion local</title>"
+                        "</head><body><main><h1>Clarion (local mode)</h1><ul><li><a href='/page/index.html'>"
+                        "Status page</a></li><li><a href='/outbox'>Outbox</a></li></ul></main></body></html>"
+                    )
                     return self._send(200, html.encode(), "text/html; charset=utf-8")
                 if path == "/outbox":
                     return self._send(200, _outbox_html(outbox(server.env)).encode(), "text/html; charset=utf-8")
@@ -169,7 +214,7 @@ class LocalServer:
                         key += "index.html"
                     try:
                         obj = server.env.client("s3").get_object(Bucket=server.env.names.page_bucket, Key=key)
-                    except Exception:  # noqa: BLE001 - any miss is a 404 here
+                    except Exception:
                         return self._send(404, b"not published (yet)", "text/plain")
                     return self._send(200, obj["Body"].read(), obj.get("ContentType", "application/octet-stream"))
                 return self._send(404, b"not found", "text/plain")

@@ -116,9 +116,7 @@ class SiteRenderer:
             trim_blocks=True,
             lstrip_blocks=True,
         )
-        self.env.globals.update(
-            stamp=_stamp, icons=ICONS, iso=iso, rfc822=lambda at: format_datetime(at, usegmt=True)
-        )
+        self.env.globals.update(stamp=_stamp, icons=ICONS, iso=iso, rfc822=lambda at: format_datetime(at, usegmt=True))
         css = (resources.files("clarion.status_page") / "templates" / "style.css").read_bytes()
         self.css_path = f"assets/style.{hashlib.sha256(css).hexdigest()[:12]}.css"
         self.css = css
@@ -147,11 +145,7 @@ class SiteRenderer:
         return value
 
     def _view(self, inc: PageIncident, lang: str) -> dict[str, Any]:
-        names = [
-            self._name(self.runbook.component(c).name, lang)
-            for c in inc.components
-            if c in self.component_ids
-        ]
+        names = [self._name(self.runbook.component(c).name, lang) for c in inc.components if c in self.component_ids]
         updates: list[dict[str, Any]] = [
             {
                 "status_label": self._status_label(u.status, lang),
@@ -220,9 +214,7 @@ class SiteRenderer:
         full = force or state.chrome != self.chrome or state.published_at is None
         ordered = sorted(incidents, key=lambda i: (i.started_at, i.id))
         new_state = RenderState(self.chrome, now, {})
-        files: list[SiteFile] = [
-            SiteFile(self.css_path, self.css, "text/css; charset=utf-8", LONG_CACHE, STAGE_ASSET)
-        ]
+        files: list[SiteFile] = [SiteFile(self.css_path, self.css, "text/css; charset=utf-8", LONG_CACHE, STAGE_ASSET)]
         result = RenderResult(files, new_state)
 
         # One pass over the history sorts it into what each part of the site needs.
@@ -249,9 +241,7 @@ class SiteRenderer:
                 for lang in self.settings.languages:
                     path = f"incidents/{inc.id}.html"
                     body = self._html("incident.html.j2", lang, path, now, inc=self._view(inc, lang))
-                    files.append(
-                        SiteFile(self.prefix(lang) + path, body, HTML, SHORT_CACHE, STAGE_DETAIL, False)
-                    )
+                    files.append(SiteFile(self.prefix(lang) + path, body, HTML, SHORT_CACHE, STAGE_DETAIL, False))
 
         # History pages: oldest first, fixed size; rendered when their rows changed. Only pages
         # holding an incident updated since the last publish can have changed.
@@ -267,8 +257,7 @@ class SiteRenderer:
             rows = past[(number - 1) * HISTORY_PAGE_SIZE : number * HISTORY_PAGE_SIZE]
             newest = number == pages
             key = hashlib.sha256(
-                f"{self.chrome}|{newest}|".encode()
-                + "|".join(f"{r.id}:{r.version_key}" for r in rows).encode()
+                f"{self.chrome}|{newest}|".encode() + "|".join(f"{r.id}:{r.version_key}" for r in rows).encode()
             ).hexdigest()[:16]
             new_state.history_keys[slot] = key
             if not full and not newest and state.history_keys.get(slot) == key:
@@ -315,9 +304,7 @@ class SiteRenderer:
                     .render(**self._page_ctx(lang, f"history.{ext}", now, ""), entries=entries)
                     .encode()
                 )
-                files.append(
-                    SiteFile(f"{self.prefix(lang)}history.{ext}", body, ctype, SHORT_CACHE, STAGE_FEED)
-                )
+                files.append(SiteFile(f"{self.prefix(lang)}history.{ext}", body, ctype, SHORT_CACHE, STAGE_FEED))
             files.append(
                 SiteFile(
                     f"{self.prefix(lang)}index.html",
@@ -352,9 +339,7 @@ class SiteRenderer:
             }[indicator]
         ]
         active = [self._view(i, lang) for i in reversed(recent) if i.unresolved and not i.is_maintenance]
-        maintenance = [
-            self._view(i, lang) for i in recent if i.is_maintenance and i.maintenance_state(now) != "done"
-        ]
+        maintenance = [self._view(i, lang) for i in recent if i.is_maintenance and i.maintenance_state(now) != "done"]
         groups = []
         for g in self.runbook.components.groups:
             comps = []
@@ -455,9 +440,7 @@ class SiteRenderer:
             )
             for c in members:
                 position += 1
-                components.append(
-                    self._component(c.id, statuses[c.id], position, epoch, last_change, page_id)
-                )
+                components.append(self._component(c.id, statuses[c.id], position, epoch, last_change, page_id))
         by_id = {c["id"]: c for c in components}
 
         def incident(inc: PageIncident) -> dict[str, Any]:
@@ -482,8 +465,7 @@ class SiteRenderer:
                         "created_at": iso(u.created_at),
                         "updated_at": iso(u.created_at),
                         "display_at": iso(u.created_at),
-                        "affected_components": [a.model_dump(mode="json") for a in u.affected_components]
-                        or None,
+                        "affected_components": [a.model_dump(mode="json") for a in u.affected_components] or None,
                         "deliver_notifications": True,
                         "custom_tweet": None,
                         "tweet_id": None,

@@ -92,11 +92,7 @@ def sample_history(
         updates = []
         last = start
         for n, (st, phase) in enumerate(_PROGRESS[:steps]):
-            at = (
-                start
-                if n == 0
-                else (end if st is IncidentStatus.RESOLVED and end else last + timedelta(minutes=12))
-            )
+            at = start if n == 0 else (end if st is IncidentStatus.RESOLVED and end else last + timedelta(minutes=12))
             last = at
             affected = [
                 AffectedComponent(
@@ -133,22 +129,15 @@ def sample_history(
         )
 
     for i in range(past):
-        start = (
-            now - timedelta(days=span + offset_days) + timedelta(minutes=rng.randrange(0, span * 1440 - 1440))
-        )
-        out.append(
-            make(i, start.replace(second=0, microsecond=0), timedelta(minutes=rng.randrange(15, 360)), 4)
-        )
+        start = now - timedelta(days=span + offset_days) + timedelta(minutes=rng.randrange(0, span * 1440 - 1440))
+        out.append(make(i, start.replace(second=0, microsecond=0), timedelta(minutes=rng.randrange(15, 360)), 4))
     for i in range(active):
         start = (now - timedelta(minutes=rng.randrange(10, 90))).replace(second=0, microsecond=0)
         out.append(make(past + i, start, None, rng.choice([1, 2, 3])))
     for i in range(maintenance):
         group = sorted(by_group)[i % len(by_group)]
         start = (now + timedelta(days=2 + i)).replace(hour=2, minute=0, second=0, microsecond=0)
-        name = {
-            lang: f"{localized(runbook.group(group).name, lang, default)}"
-            for lang in runbook.settings.languages
-        }
+        name = {lang: f"{localized(runbook.group(group).name, lang, default)}" for lang in runbook.settings.languages}
         base = Incident(
             id=f"maint-{group}-{start.strftime('%Y%m%d')}",
             kind=IncidentKind.MAINTENANCE,
@@ -179,9 +168,7 @@ def sample_history(
                     PageUpdate(
                         id=f"{base.id}-u0",
                         status="scheduled",
-                        body=_bodies(
-                            runbook, realistic, base, Phase.MAINTENANCE_SCHEDULED, base.created_at, 0
-                        ),
+                        body=_bodies(runbook, realistic, base, Phase.MAINTENANCE_SCHEDULED, base.created_at, 0),
                         created_at=base.created_at,
                     )
                 ],
