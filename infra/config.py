@@ -19,10 +19,19 @@ class ClarionConfig(BaseModel):
     ops_email: str | None = Field(default=None, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
     log_retention_days: int = Field(default=90, ge=1)
     lambda_memory_mb: int = Field(default=512, ge=128, le=10240)
+    sender_email: str = Field(
+        default="status@example.com",
+        pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$",
+        description="SES identity that sends approval requests and copies (verify it)",
+    )
 
     @property
     def prefix(self) -> str:
         return f"Clarion-{self.env_name}"
+
+    @property
+    def state_machine_name(self) -> str:
+        return f"{self.prefix}-incident"
 
     @classmethod
     def from_context(cls, raw: Any) -> ClarionConfig:

@@ -14,13 +14,20 @@ ASL = Path(__file__).resolve().parents[1] / "statemachine" / "incident.asl.json"
 
 class Workflow(Construct):
     def __init__(
-        self, scope: Construct, id: str, *, substitutions: dict[str, str], retention: logs.RetentionDays
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        name: str,
+        substitutions: dict[str, str],
+        retention: logs.RetentionDays,
     ) -> None:
         super().__init__(scope, id)
         self.log_group = logs.LogGroup(self, "Logs", retention=retention, removal_policy=RemovalPolicy.RETAIN)
         self.state_machine = sfn.StateMachine(
             self,
             "StateMachine",
+            state_machine_name=name,
             definition_body=sfn.DefinitionBody.from_file(str(ASL)),
             definition_substitutions=substitutions or None,
             state_machine_type=sfn.StateMachineType.STANDARD,

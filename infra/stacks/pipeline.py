@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from aws_cdk import Acknowledgment, CfnOutput, Stack, Validations
+from aws_cdk import Acknowledgment, ArnFormat, CfnOutput, Stack, Validations
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
@@ -15,6 +16,7 @@ from infra.constructs.intake import Intake
 from infra.constructs.lambda_package import lambda_code
 from infra.constructs.monitoring import Monitoring
 from infra.constructs.workflow import Workflow
+from infra.constructs.workflow_functions import WorkflowFunctions
 
 
 class PipelineStack(Stack):
@@ -24,7 +26,34 @@ class PipelineStack(Stack):
         code = lambda_code(runbook_dir)
 
         store = IncidentStore(self, "Store")
-        workflow = Workflow(self, "Workflow", substitutions={}, retention=retention)
+        # The state machine's ARN is known from its name, so the functions it calls and the approval
+        # endpoint that answers it can be scoped to it without a dependency cycle.
+        state_machine_arn = self.format_arn(
+            service="states",
+            resource="stateMachine",
+            resource_name=config.state_machine_name,
+            arn_format=ArnFormat.COLON_RESOURCE_NAME,
+        )
+        functions = WorkflowFunctions(
+            self,
+            "WorkflowFunctions",
+            code=code,
+            incidents=store.incidents,
+            state_machine_arn=state_machine_arn,
+            sender_email=config.sender_email,
+            retention=retention,
+            memory_mb=config.lambda_memory_mb,
+        )
+        workflow = Workflow(
+            self,
+            "Workflow",
+            name=config.state_machine_name,
+            substitutions={"StepsFunctionArn": functions.steps.function_arn},
+            retention=retention,
+        )
+        workflow.state_machine.add_to_role_policy(
+            iam.PolicyStatement(actions=["lambda:InvokeFunction"], resources=[functions.steps.function_arn])
+        )
         intake = Intake(
             self,
             "Intake",
@@ -39,12 +68,13 @@ class PipelineStack(Stack):
             self,
             "Monitoring",
             prefix=config.prefix,
-            functions={"Intake": intake.function},
+            functions={"Intake": intake.function, "Steps": functions.steps, "Approvals": functions.approvals},
             queues={"Intake": intake.dlq},
             state_machine=workflow.state_machine,
             ops_email=config.ops_email,
         )
         self.store, self.workflow, self.intake, self.monitoring = store, workflow, intake, monitoring
+        self.functions = functions
 
         CfnOutput(
             self,
@@ -55,9 +85,16 @@ class PipelineStack(Stack):
         CfnOutput(self, "IncidentTableName", value=store.incidents.table_name)
         CfnOutput(self, "StateMachineArn", value=workflow.state_machine.state_machine_arn)
         CfnOutput(self, "OpsTopicArn", value=monitoring.topic.topic_arn)
-        self._acknowledge(self.get_logical_id(store.incidents.node.default_child))  # type: ignore[arg-type]
+        CfnOutput(self, "ApprovalUrl", value=functions.approval_url.url)
+        CfnOutput(self, "StatusPageBucket", value=functions.page_bucket.bucket_name)
+        for name, topic in functions.topics.items():
+            CfnOutput(self, f"{name.title()}TopicArn", value=topic.topic_arn)
+        self._acknowledge(
+            self.get_logical_id(store.incidents.node.default_child),  # type: ignore[arg-type]
+            self.get_logical_id(functions.page_bucket.node.default_child),  # type: ignore[arg-type]
+        )
 
-    def _acknowledge(self, incidents_id: str) -> None:
+    def _acknowledge(self, incidents_id: str, page_bucket_id: str) -> None:
         """cdk-nag findings this design accepts, each with the reason a reviewer would ask for."""
         basic_role = "arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"
         findings = {
@@ -72,6 +109,14 @@ class PipelineStack(Stack):
             f"AwsSolutions-IAM5[Resource::<{incidents_id}.Arn>/index/*]": (
                 "Querying the incident table's by_kind index needs its index ARN; the wildcard covers only "
                 "this table's indexes."
+            ),
+            f"AwsSolutions-IAM5[Resource::<{page_bucket_id}.Arn>/*]": (
+                "The workflow writes the status page: every object of this one bucket is a page file, "
+                "written with s3:GetObject/s3:PutObject only."
+            ),
+            "AwsSolutions-SMG4": (
+                "The HMAC key signs approval links that live minutes; rotating it on a schedule would kill "
+                "every outstanding link in the middle of an incident. Rotate it by hand between incidents."
             ),
             "AwsSolutions-SQS3": (
                 "These queues are the dead-letter queues; a DLQ of a DLQ adds nothing. Their depth is alarmed."

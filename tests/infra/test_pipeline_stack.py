@@ -163,6 +163,10 @@ def test_pipeline_watches_itself(template: Template) -> None:
             "IntakeDeadLetters",
             "IntakeErrors",
             "IntakeThrottles",
+            "StepsErrors",
+            "StepsThrottles",
+            "ApprovalsErrors",
+            "ApprovalsThrottles",
             "WorkflowFailed",
             "WorkflowTimedOut",
         )
@@ -199,3 +203,52 @@ def test_broken_runbook_fails_the_synth(tmp_path: Path) -> None:
 def test_bad_configuration_is_named(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="region"):
         synth(tmp_path / "out", region="mars")
+
+
+def _function(template: Template, handler: str) -> dict[str, Any]:
+    (fn,) = [f for f in resources(template, "AWS::Lambda::Function").values() if f["Properties"]["Handler"] == handler]
+    return fn
+
+
+def test_state_machine_calls_the_steps_function(template: Template) -> None:
+    (sm,) = resources(template, "AWS::StepFunctions::StateMachine").values()
+    assert set(sm["Properties"]["DefinitionSubstitutions"]) == {"StepsFunctionArn"}
+    assert sm["Properties"]["StateMachineName"] == "Clarion-prod-incident"
+
+
+def test_steps_function_environment_is_what_the_runtime_reads(template: Template) -> None:
+    from clarion.handlers.runtime import WorkflowEnv
+
+    env = _function(template, "clarion.handlers.workflow_steps.lambda_handler")["Properties"]["Environment"][
+        "Variables"
+    ]
+    required = {f.alias for f in WorkflowEnv.model_fields.values() if f.is_required()}
+    assert required <= set(env), required - set(env)
+
+
+def test_approval_endpoint_is_a_function_url_and_decides_only_for_this_state_machine(template: Template) -> None:
+    template.has_resource_properties("AWS::Lambda::Url", {"AuthType": "NONE"})
+    statements = [
+        st
+        for p in resources(template, "AWS::IAM::Policy").values()
+        for st in p["Properties"]["PolicyDocument"]["Statement"]
+    ]
+    send = [st for st in statements if "states:SendTaskSuccess" in json.dumps(st["Action"])]
+    assert send and all("stateMachine:Clarion-prod-incident" in json.dumps(st["Resource"]) for st in send)
+    assert not any(st["Resource"] == "*" for st in send)
+
+
+def test_status_page_bucket_is_versioned_private_and_logged(template: Template) -> None:
+    template.has_resource_properties(
+        "AWS::S3::Bucket",
+        {
+            "VersioningConfiguration": {"Status": "Enabled"},
+            "PublicAccessBlockConfiguration": {
+                "BlockPublicAcls": True,
+                "BlockPublicPolicy": True,
+                "IgnorePublicAcls": True,
+                "RestrictPublicBuckets": True,
+            },
+            "LoggingConfiguration": Match.any_value(),
+        },
+    )

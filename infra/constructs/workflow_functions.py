@@ -1,0 +1,152 @@
+"""The workflow's functions and what they publish to: the steps function (every Task state), the
+approval endpoint (a Lambda function URL), the HMAC secret for approval links, the SNS topics and
+the status-page bucket."""
+
+from __future__ import annotations
+
+import json
+
+from aws_cdk import Duration, RemovalPolicy, Stack
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_secretsmanager as secretsmanager
+from aws_cdk import aws_sns as sns
+from constructs import Construct
+
+from infra.constructs.lambda_package import ARCHITECTURE, RUNTIME
+
+TOPICS = ("customers", "technical", "chat", "internal")
+
+
+class WorkflowFunctions(Construct):
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        code: lambda_.Code,
+        incidents: dynamodb.ITableV2,
+        state_machine_arn: str,
+        sender_email: str,
+        retention: logs.RetentionDays,
+        memory_mb: int,
+    ) -> None:
+        super().__init__(scope, id)
+        stack = Stack.of(self)
+        self.key = kms.Key(self, "TopicsKey", enable_key_rotation=True, description="Clarion message topics")
+        self.topics = {
+            name: sns.Topic(
+                self, f"{name.title()}Topic", master_key=self.key, enforce_ssl=True, display_name=f"Clarion {name}"
+            )
+            for name in TOPICS
+        }
+        self.secret = secretsmanager.Secret(
+            self,
+            "ApprovalKey",
+            description="HMAC key signing Clarion approval links",
+            generate_secret_string=secretsmanager.SecretStringGenerator(password_length=64, exclude_punctuation=True),
+        )
+        logs_bucket = s3.Bucket(
+            self,
+            "PageAccessLogs",
+            encryption=s3.BucketEncryption.S3_MANAGED,
+            enforce_ssl=True,
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            removal_policy=RemovalPolicy.RETAIN,
+            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_PREFERRED,
+        )
+        self.page_bucket = s3.Bucket(
+            self,
+            "StatusPage",
+            versioned=True,
+            encryption=s3.BucketEncryption.S3_MANAGED,
+            enforce_ssl=True,
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            removal_policy=RemovalPolicy.RETAIN,
+            server_access_logs_bucket=logs_bucket,
+            server_access_logs_prefix="status-page/",
+        )
+        common_env = {
+            "RUNBOOK_PATH": "/var/task/runbooks",
+            "POWERTOOLS_METRICS_NAMESPACE": "Clarion",
+            "TABLE_NAME": incidents.table_name,
+            "STATE_MACHINE_ARN": state_machine_arn,
+            "HMAC_SECRET_ID": self.secret.secret_arn,
+        }
+
+        def function(name: str, handler: str, env: dict[str, str], timeout: int) -> lambda_.Function:
+            return lambda_.Function(
+                self,
+                name,
+                runtime=RUNTIME,
+                architecture=ARCHITECTURE,
+                code=code,
+                handler=handler,
+                memory_size=memory_mb,
+                timeout=Duration.seconds(timeout),
+                tracing=lambda_.Tracing.ACTIVE,
+                log_group=logs.LogGroup(self, f"{name}Logs", retention=retention),
+                environment={**common_env, **env},
+            )
+
+        self.approvals = function(
+            "Approvals",
+            "clarion.handlers.approval_api.lambda_handler",
+            {"POWERTOOLS_SERVICE_NAME": "clarion-approvals"},
+            15,
+        )
+        # Approvers open the link from an email: the URL is public; what protects a decision is the
+        # link's HMAC signature, its expiry and the page's CSRF value (DESIGN.md decision 2).
+        self.approval_url = self.approvals.add_function_url(auth_type=lambda_.FunctionUrlAuthType.NONE)
+        incidents.grant_read_write_data(self.approvals)
+        self.secret.grant_read(self.approvals)
+        self.approvals.add_to_role_policy(
+            iam.PolicyStatement(
+                actions=["states:SendTaskSuccess", "states:SendTaskFailure"], resources=[state_machine_arn]
+            )
+        )
+
+        self.steps = function(
+            "Steps",
+            "clarion.handlers.workflow_steps.lambda_handler",
+            {
+                "POWERTOOLS_SERVICE_NAME": "clarion-workflow",
+                "APPROVAL_BASE_URL": self.approval_url.url,
+                "SENDER_EMAIL": sender_email,
+                **{f"TOPIC_{name.upper()}": topic.topic_arn for name, topic in self.topics.items()},
+                "PAGE_TARGETS": json.dumps(
+                    [{"name": "primary", "bucket": self.page_bucket.bucket_name, "region": stack.region}]
+                ),
+            },
+            120,
+        )
+        incidents.grant_read_write_data(self.steps)
+        self.secret.grant_read(self.steps)
+        self.steps.add_to_role_policy(
+            iam.PolicyStatement(actions=["sns:Publish"], resources=[t.topic_arn for t in self.topics.values()])
+        )
+        self.steps.add_to_role_policy(
+            iam.PolicyStatement(actions=["kms:GenerateDataKey", "kms:Decrypt"], resources=[self.key.key_arn])
+        )
+        # The page's files, and listing so a missing manifest reads as "not found", not "denied".
+        self.steps.add_to_role_policy(
+            iam.PolicyStatement(
+                actions=["s3:GetObject", "s3:PutObject"], resources=[self.page_bucket.arn_for_objects("*")]
+            )
+        )
+        self.steps.add_to_role_policy(
+            iam.PolicyStatement(actions=["s3:ListBucket"], resources=[self.page_bucket.bucket_arn])
+        )
+        self.steps.add_to_role_policy(
+            iam.PolicyStatement(
+                actions=["ses:SendEmail"],
+                resources=[stack.format_arn(service="ses", resource="identity", resource_name=sender_email)],
+            )
+        )
+        self.steps.add_to_role_policy(
+            iam.PolicyStatement(actions=["states:StartExecution"], resources=[state_machine_arn])
+        )
