@@ -53,6 +53,7 @@ validate: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/intake.py
 	$(BIN)/python bench/status_page.py
+	$(BIN)/python bench/first_notice.py
 
 node_modules/.installed: package.json
 	npm install --no-audit --no-fund --loglevel=error

@@ -73,6 +73,9 @@ class EmbeddedMoto:
         return self
 
     def stop(self) -> None:
+        # Executions still running (a monitoring loop's Wait) fail when the server goes away: that
+        # is the shutdown, not an error worth printing.
+        logging.getLogger("moto.stepfunctions").setLevel(logging.CRITICAL)
         self._server.stop()
 
     def _post(self, path: str, body: dict[str, object] | None = None) -> None:
