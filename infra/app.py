@@ -22,6 +22,7 @@ from clarion.runbook_loader import load_runbook  # noqa: E402
 
 from infra.config import ClarionConfig  # noqa: E402
 from infra.stacks.pipeline import PipelineStack  # noqa: E402
+from infra.stacks.status_page import StatusPageStack  # noqa: E402
 
 
 def build_app(context: dict[str, Any] | None = None, outdir: str | None = None) -> cdk.App:
@@ -29,6 +30,15 @@ def build_app(context: dict[str, Any] | None = None, outdir: str | None = None) 
     config = ClarionConfig.from_context(app.node.try_get_context("clarion"))
     runbook_dir = (REPO / config.runbook_path).resolve()
     load_runbook(runbook_dir)  # raises RunbookError with every problem at file:line
+    for index, region in enumerate(config.page_regions):
+        StatusPageStack(
+            app,
+            f"{config.prefix}-StatusPage-{region}",
+            config=config,
+            primary=index == 0,
+            env=cdk.Environment(account=config.account, region=region),
+            description="Clarion status page: static files in S3" + (", served by CloudFront" if index == 0 else ""),
+        )
     env = cdk.Environment(account=config.account, region=config.region)
     PipelineStack(
         app,

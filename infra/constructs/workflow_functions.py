@@ -4,15 +4,12 @@ the status-page bucket."""
 
 from __future__ import annotations
 
-import json
-
-from aws_cdk import Duration, RemovalPolicy, Stack
+from aws_cdk import Aws, Duration, Stack
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
-from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_sns as sns
 from constructs import Construct
@@ -32,6 +29,7 @@ class WorkflowFunctions(Construct):
         incidents: dynamodb.ITableV2,
         state_machine_arn: str,
         sender_email: str,
+        page_buckets: dict[str, str],
         retention: logs.RetentionDays,
         memory_mb: int,
     ) -> None:
@@ -49,26 +47,6 @@ class WorkflowFunctions(Construct):
             "ApprovalKey",
             description="HMAC key signing Clarion approval links",
             generate_secret_string=secretsmanager.SecretStringGenerator(password_length=64, exclude_punctuation=True),
-        )
-        logs_bucket = s3.Bucket(
-            self,
-            "PageAccessLogs",
-            encryption=s3.BucketEncryption.S3_MANAGED,
-            enforce_ssl=True,
-            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-            removal_policy=RemovalPolicy.RETAIN,
-            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_PREFERRED,
-        )
-        self.page_bucket = s3.Bucket(
-            self,
-            "StatusPage",
-            versioned=True,
-            encryption=s3.BucketEncryption.S3_MANAGED,
-            enforce_ssl=True,
-            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-            removal_policy=RemovalPolicy.RETAIN,
-            server_access_logs_bucket=logs_bucket,
-            server_access_logs_prefix="status-page/",
         )
         common_env = {
             "RUNBOOK_PATH": "/var/task/runbooks",
@@ -118,8 +96,8 @@ class WorkflowFunctions(Construct):
                 "APPROVAL_BASE_URL": self.approval_url.url,
                 "SENDER_EMAIL": sender_email,
                 **{f"TOPIC_{name.upper()}": topic.topic_arn for name, topic in self.topics.items()},
-                "PAGE_TARGETS": json.dumps(
-                    [{"name": "primary", "bucket": self.page_bucket.bucket_name, "region": stack.region}]
+                "PAGE_TARGETS": stack.to_json_string(
+                    [{"name": region, "bucket": bucket, "region": region} for region, bucket in page_buckets.items()]
                 ),
             },
             120,
@@ -133,14 +111,11 @@ class WorkflowFunctions(Construct):
             iam.PolicyStatement(actions=["kms:GenerateDataKey", "kms:Decrypt"], resources=[self.key.key_arn])
         )
         # The page's files, and listing so a missing manifest reads as "not found", not "denied".
+        bucket_arns = [f"arn:{Aws.PARTITION}:s3:::{bucket}" for bucket in page_buckets.values()]
         self.steps.add_to_role_policy(
-            iam.PolicyStatement(
-                actions=["s3:GetObject", "s3:PutObject"], resources=[self.page_bucket.arn_for_objects("*")]
-            )
+            iam.PolicyStatement(actions=["s3:GetObject", "s3:PutObject"], resources=[f"{a}/*" for a in bucket_arns])
         )
-        self.steps.add_to_role_policy(
-            iam.PolicyStatement(actions=["s3:ListBucket"], resources=[self.page_bucket.bucket_arn])
-        )
+        self.steps.add_to_role_policy(iam.PolicyStatement(actions=["s3:ListBucket"], resources=bucket_arns))
         self.steps.add_to_role_policy(
             iam.PolicyStatement(
                 actions=["ses:SendEmail"],

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from aws_cdk import Acknowledgment, ArnFormat, CfnOutput, Stack, Validations
+from aws_cdk import Acknowledgment, ArnFormat, Aws, CfnOutput, Stack, Validations
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_logs as logs
 from constructs import Construct
@@ -22,6 +22,7 @@ from infra.constructs.workflow_functions import WorkflowFunctions
 class PipelineStack(Stack):
     def __init__(self, scope: Construct, id: str, *, config: ClarionConfig, runbook_dir: Path, **kwargs: Any) -> None:
         super().__init__(scope, id, **kwargs)
+        self.config = config
         retention = _retention(config.log_retention_days)
         code = lambda_code(runbook_dir)
 
@@ -41,6 +42,7 @@ class PipelineStack(Stack):
             incidents=store.incidents,
             state_machine_arn=state_machine_arn,
             sender_email=config.sender_email,
+            page_buckets={r: config.page_bucket_name(r, Aws.ACCOUNT_ID) for r in config.page_regions},
             retention=retention,
             memory_mb=config.lambda_memory_mb,
         )
@@ -86,15 +88,11 @@ class PipelineStack(Stack):
         CfnOutput(self, "StateMachineArn", value=workflow.state_machine.state_machine_arn)
         CfnOutput(self, "OpsTopicArn", value=monitoring.topic.topic_arn)
         CfnOutput(self, "ApprovalUrl", value=functions.approval_url.url)
-        CfnOutput(self, "StatusPageBucket", value=functions.page_bucket.bucket_name)
         for name, topic in functions.topics.items():
             CfnOutput(self, f"{name.title()}TopicArn", value=topic.topic_arn)
-        self._acknowledge(
-            self.get_logical_id(store.incidents.node.default_child),  # type: ignore[arg-type]
-            self.get_logical_id(functions.page_bucket.node.default_child),  # type: ignore[arg-type]
-        )
+        self._acknowledge(self.get_logical_id(store.incidents.node.default_child))  # type: ignore[arg-type]
 
-    def _acknowledge(self, incidents_id: str, page_bucket_id: str) -> None:
+    def _acknowledge(self, incidents_id: str) -> None:
         """cdk-nag findings this design accepts, each with the reason a reviewer would ask for."""
         basic_role = "arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"
         findings = {
@@ -110,10 +108,6 @@ class PipelineStack(Stack):
                 "Querying the incident table's by_kind index needs its index ARN; the wildcard covers only "
                 "this table's indexes."
             ),
-            f"AwsSolutions-IAM5[Resource::<{page_bucket_id}.Arn>/*]": (
-                "The workflow writes the status page: every object of this one bucket is a page file, "
-                "written with s3:GetObject/s3:PutObject only."
-            ),
             "AwsSolutions-SMG4": (
                 "The HMAC key signs approval links that live minutes; rotating it on a schedule would kill "
                 "every outstanding link in the middle of an incident. Rotate it by hand between incidents."
@@ -122,6 +116,12 @@ class PipelineStack(Stack):
                 "These queues are the dead-letter queues; a DLQ of a DLQ adds nothing. Their depth is alarmed."
             ),
         }
+        for region in self.config.page_regions:
+            bucket = self.config.page_bucket_name(region, "<AWS::AccountId>")
+            findings[f"AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::{bucket}/*]"] = (
+                "The workflow writes the status page: every object of a page bucket is a page file, "
+                "written with s3:GetObject/s3:PutObject only."
+            )
         validations = Validations.of(self)
         for rule, reason in findings.items():
             validations.acknowledge(Acknowledgment(id=rule, reason=reason))

@@ -33,10 +33,24 @@ def synth(tmp: Path, **overrides: Any) -> tuple[Any, Path]:
 
 
 @pytest.fixture(scope="session")
-def synthesized(tmp_path_factory: pytest.TempPathFactory) -> tuple[Template, Path]:
-    assembly, out = synth(tmp_path_factory.mktemp("cdk.out"))
-    (stack,) = assembly.stacks
-    return Template.from_json(stack.template), out / stack.template_file
+def assembly(tmp_path_factory: pytest.TempPathFactory) -> tuple[Any, Path]:
+    return synth(tmp_path_factory.mktemp("cdk.out"), page_replica_region="eu-west-1")
+
+
+@pytest.fixture(scope="session")
+def synthesized(assembly: tuple[Any, Path]) -> tuple[Template, Path]:
+    stack = assembly[0].get_stack_by_name("Clarion-prod-Pipeline")
+    return Template.from_json(stack.template), assembly[1] / stack.template_file
+
+
+@pytest.fixture(scope="session")
+def page_primary(assembly: tuple[Any, Path]) -> Template:
+    return Template.from_json(assembly[0].get_stack_by_name("Clarion-prod-StatusPage-us-west-2").template)
+
+
+@pytest.fixture(scope="session")
+def page_replica(assembly: tuple[Any, Path]) -> Template:
+    return Template.from_json(assembly[0].get_stack_by_name("Clarion-prod-StatusPage-eu-west-1").template)
 
 
 @pytest.fixture(scope="session")
@@ -54,9 +68,11 @@ def test_cdk_nag_has_no_unacknowledged_findings(synthesized: tuple[Template, Pat
     assert all(not plugin.get("violations") for plugin in report.get("pluginReports", []))
 
 
-def test_cfn_lint_reports_no_errors(synthesized: tuple[Template, Path]) -> None:
+def test_cfn_lint_reports_no_errors(assembly: tuple[Any, Path]) -> None:
+    templates = sorted(str(p) for p in assembly[1].glob("*.template.json"))
+    assert len(templates) == 3
     result = subprocess.run(
-        [str(Path(sys.executable).parent / "cfn-lint"), "--format", "parseable", str(synthesized[1])],
+        [str(Path(sys.executable).parent / "cfn-lint"), "--format", "parseable", *templates],
         capture_output=True,
         text=True,
         check=False,
@@ -238,17 +254,45 @@ def test_approval_endpoint_is_a_function_url_and_decides_only_for_this_state_mac
     assert not any(st["Resource"] == "*" for st in send)
 
 
-def test_status_page_bucket_is_versioned_private_and_logged(template: Template) -> None:
-    template.has_resource_properties(
-        "AWS::S3::Bucket",
-        {
-            "VersioningConfiguration": {"Status": "Enabled"},
-            "PublicAccessBlockConfiguration": {
-                "BlockPublicAcls": True,
-                "BlockPublicPolicy": True,
-                "IgnorePublicAcls": True,
-                "RestrictPublicBuckets": True,
+def test_three_stacks_in_their_regions(assembly: tuple[Any, Path]) -> None:
+    regions = {s.stack_name: s.environment.region for s in assembly[0].stacks}
+    assert regions == {
+        "Clarion-prod-Pipeline": "us-east-1",
+        "Clarion-prod-StatusPage-us-west-2": "us-west-2",
+        "Clarion-prod-StatusPage-eu-west-1": "eu-west-1",
+    }
+
+
+def test_page_buckets_are_versioned_private_logged_and_named(page_primary: Template, page_replica: Template) -> None:
+    for template, region in ((page_primary, "us-west-2"), (page_replica, "eu-west-1")):
+        template.has_resource_properties(
+            "AWS::S3::Bucket",
+            {
+                "BucketName": {"Fn::Join": ["", ["clarion-prod-page-", {"Ref": "AWS::AccountId"}, f"-{region}"]]},
+                "VersioningConfiguration": {"Status": "Enabled"},
+                "PublicAccessBlockConfiguration": Match.object_like({"BlockPublicPolicy": True}),
+                "LoggingConfiguration": Match.any_value(),
             },
-            "LoggingConfiguration": Match.any_value(),
-        },
-    )
+        )
+
+
+def test_cloudfront_fails_over_to_the_replica_through_oac(page_primary: Template, page_replica: Template) -> None:
+    (dist,) = resources(page_primary, "AWS::CloudFront::Distribution").values()
+    config = dist["Properties"]["DistributionConfig"]
+    (group,) = config["OriginGroups"]["Items"]
+    assert group["FailoverCriteria"]["StatusCodes"]["Items"] == [500, 502, 503, 504]
+    assert len(config["Origins"]) == 2 and all("OriginAccessControlId" in o for o in config["Origins"])
+    assert "eu-west-1" in json.dumps(config["Origins"][1]["DomainName"])
+    assert config["DefaultRootObject"] == "index.html"
+    assert config["DefaultCacheBehavior"]["ViewerProtocolPolicy"] == "redirect-to-https"
+    page_primary.resource_count_is("AWS::CloudFront::OriginAccessControl", 2)
+    policy = json.dumps(resources(page_replica, "AWS::S3::BucketPolicy"))
+    assert "cloudfront.amazonaws.com" in policy and "distribution/*" in policy
+
+
+def test_pipeline_publishes_to_every_page_region(template: Template) -> None:
+    env = _function(template, "clarion.handlers.workflow_steps.lambda_handler")["Properties"]["Environment"][
+        "Variables"
+    ]
+    targets = json.dumps(env["PAGE_TARGETS"])
+    assert "us-west-2" in targets and "eu-west-1" in targets

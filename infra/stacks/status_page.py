@@ -1,0 +1,123 @@
+"""The status page stack: deployable to another region than the pipeline, so the page stays up when
+the product's region does not. One stack per page region: the primary holds a bucket and, when
+configured, the CloudFront distribution whose origin group fails over to the replica's bucket."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_cdk import Acknowledgment, Aws, CfnOutput, RemovalPolicy, Stack, Validations
+from aws_cdk import aws_certificatemanager as acm
+from aws_cdk import aws_cloudfront as cloudfront
+from aws_cdk import aws_cloudfront_origins as origins
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_s3 as s3
+from constructs import Construct
+
+from infra.config import ClarionConfig
+
+FAILOVER_STATUS = [500, 502, 503, 504]
+
+
+class StatusPageStack(Stack):
+    def __init__(self, scope: Construct, id: str, *, config: ClarionConfig, primary: bool, **kwargs: Any) -> None:
+        super().__init__(scope, id, **kwargs)
+        logs_bucket = s3.Bucket(
+            self,
+            "AccessLogs",
+            encryption=s3.BucketEncryption.S3_MANAGED,
+            enforce_ssl=True,
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            removal_policy=RemovalPolicy.RETAIN,
+            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_PREFERRED,  # CloudFront logs need ACLs
+        )
+        self.bucket = s3.Bucket(
+            self,
+            "Page",
+            bucket_name=config.page_bucket_name(self.region, Aws.ACCOUNT_ID),
+            versioned=True,
+            encryption=s3.BucketEncryption.S3_MANAGED,
+            enforce_ssl=True,
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            removal_policy=RemovalPolicy.RETAIN,
+            server_access_logs_bucket=logs_bucket,
+            server_access_logs_prefix="page/",
+        )
+        CfnOutput(self, "PageBucket", value=self.bucket.bucket_name)
+        acks = {
+            "AwsSolutions-S1": "This is the access-log bucket of the status page; logging it into itself would loop.",
+        }
+        self.distribution: cloudfront.Distribution | None = None
+        if not primary:
+            # The primary region's distribution reads this replica through origin access control.
+            self.bucket.add_to_resource_policy(
+                iam.PolicyStatement(
+                    actions=["s3:GetObject"],
+                    resources=[self.bucket.arn_for_objects("*")],
+                    principals=[iam.ServicePrincipal("cloudfront.amazonaws.com")],
+                    conditions={
+                        "StringLike": {
+                            "AWS:SourceArn": f"arn:{Aws.PARTITION}:cloudfront::{Aws.ACCOUNT_ID}:distribution/*"
+                        }
+                    },
+                )
+            )
+        elif config.cloudfront:
+            self.distribution = self._distribution(config, logs_bucket)
+            acks.update(
+                {
+                    "AwsSolutions-CFR1": "A status page is for every customer everywhere; no geo restriction.",
+                    "AwsSolutions-CFR2": "Static, cacheable, read-only files with no forms or APIs behind them; WAF "
+                    "adds cost and a dependency the page must survive without.",
+                }
+            )
+            if not config.page_domain:
+                acks["AwsSolutions-CFR4"] = (
+                    "Without a custom domain the distribution uses CloudFront's default certificate, whose "
+                    "minimum TLS version cannot be raised; set page_domain and page_certificate_arn for TLS 1.2+."
+                )
+        v = Validations.of(self)
+        for rule, reason in acks.items():
+            v.acknowledge(Acknowledgment(id=rule, reason=reason))
+
+    def _distribution(self, config: ClarionConfig, logs_bucket: s3.IBucket) -> cloudfront.Distribution:
+        origin: cloudfront.IOrigin = origins.S3BucketOrigin.with_origin_access_control(self.bucket)
+        if config.page_replica_region:
+            replica = s3.Bucket.from_bucket_attributes(
+                self,
+                "Replica",
+                bucket_name=config.page_bucket_name(config.page_replica_region, Aws.ACCOUNT_ID),
+                region=config.page_replica_region,
+            )
+            origin = origins.OriginGroup(
+                primary_origin=origin,
+                fallback_origin=origins.S3BucketOrigin.with_origin_access_control(replica),
+                fallback_status_codes=FAILOVER_STATUS,
+            )
+        domain = {}
+        if config.page_domain and config.page_certificate_arn:
+            domain = {
+                "domain_names": [config.page_domain],
+                "certificate": acm.Certificate.from_certificate_arn(self, "Certificate", config.page_certificate_arn),
+                "minimum_protocol_version": cloudfront.SecurityPolicyProtocol.TLS_V1_2_2021,
+            }
+        distribution = cloudfront.Distribution(
+            self,
+            "Distribution",
+            comment=f"{config.prefix} status page",
+            default_root_object="index.html",
+            default_behavior=cloudfront.BehaviorOptions(
+                origin=origin,
+                viewer_protocol_policy=cloudfront.ViewerProtocolPolicy.REDIRECT_TO_HTTPS,
+                allowed_methods=cloudfront.AllowedMethods.ALLOW_GET_HEAD,
+                response_headers_policy=cloudfront.ResponseHeadersPolicy.SECURITY_HEADERS,
+                compress=True,
+            ),
+            price_class=cloudfront.PriceClass.PRICE_CLASS_ALL,
+            enable_logging=True,
+            log_bucket=logs_bucket,
+            log_file_prefix="cloudfront/",
+            **domain,  # type: ignore[arg-type]
+        )
+        CfnOutput(self, "PageUrl", value=f"https://{config.page_domain or distribution.distribution_domain_name}/")
+        return distribution
