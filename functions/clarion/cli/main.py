@@ -27,6 +27,13 @@ runbooks_app = typer.Typer(help="Work with runbook sets (YAML rules, policies an
 app.add_typer(runbooks_app, name="runbooks")
 app.add_typer(page_app, name="page")
 
+from clarion.cli import ops  # noqa: E402 - the operator commands, registered below
+
+app.add_typer(ops.local_app, name="local")
+app.add_typer(ops.incident_app, name="incident")
+app.add_typer(ops.maintenance_app, name="maintenance")
+app.command("drill")(ops.drill)
+
 console = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
 

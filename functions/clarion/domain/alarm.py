@@ -23,6 +23,7 @@ from clarion.domain.enums import AlarmState
 from clarion.domain.errors import IgnoredEvent, MalformedEvent
 
 STATE_CHANGE = "CloudWatch Alarm State Change"
+DRILL_TAG = "clarion:drill"  # an alarm tagged clarion:drill=true opens a drill incident
 MAX_TEXT = 4096  # alarm descriptions are capped at 1024 by AWS; reasons run longer. Bound what we keep.
 
 
@@ -172,6 +173,7 @@ def _normalise(
         composite=data.configuration.alarm_rule is not None,
         triggering_alarms=_triggering(data.state.reason_data),
         muted=data.mute_detail is not None and data.mute_detail.mute_type is not None,
+        drill=data.alarm_tags.get(DRILL_TAG, "").lower() == "true",
         shape=shape,
         event_id=eid,
     )

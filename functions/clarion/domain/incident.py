@@ -18,7 +18,7 @@ from clarion.domain.enums import (
     Severity,
 )
 
-Signal = Literal["open", "resolve", "monitor", "maintenance"]
+Signal = Literal["open", "resolve", "update", "monitor", "maintenance"]
 
 
 def short_hash(*parts: str, length: int = 8) -> str:

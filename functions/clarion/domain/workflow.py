@@ -112,10 +112,12 @@ class WorkflowService:
         inc = self.incident(incident_id)
         comps = ", ".join(inc.components)
         page = self.runbook.settings.page.url.rstrip("/")
+        title = inc.title.get(self.runbook.settings.default_language, inc.id)
+        drill = "[DRILL] " if inc.drill else ""
         self._say(
             inc,
-            f"[{inc.severity.value}] Incident opened: {inc.title.get(self.runbook.settings.default_language, inc.id)}. "
-            f"Components: {comps}. Started {format_utc(inc.started_at)}. Timeline: {page}/incidents/{inc.id}.html",
+            f"{drill}[{inc.severity.value}] Incident opened: {title}. Components: {comps}. "
+            f"Started {format_utc(inc.started_at)}. Timeline: {page}/incidents/{inc.id}.html",
         )
         return {"severity": inc.severity.value}
 
@@ -241,6 +243,16 @@ class WorkflowService:
         draft = self.wstore.get_draft(incident_id, draft_id)
         if draft is None:
             raise NotFound(f"no draft {draft_id!r}")
+        if inc.drill and route_reaches_customers(route):
+            self.record(
+                incident_id,
+                "drill_suppressed",
+                "workflow",
+                f"Drill: {route} not sent (customers never hear of drills)",
+                draft_id=draft_id,
+                route=route,
+            )
+            return {"route": route, "status": "drill_suppressed"}
         key = f"{incident_id}|{draft_id}|{route}"
         if not self.wstore.claim_send(key, self.clock()):
             return {"route": route, "status": "already_sent"}
@@ -364,6 +376,11 @@ class WorkflowService:
             "until_end": self._scaled(max(end - max(now, start), timedelta(0))),
         }
         return {"phase": phase, **waits}
+
+
+def route_reaches_customers(route: str) -> bool:
+    """Routes a drill must never take: the status page, customer topics, the support copy."""
+    return route == "status_page" or route.startswith(("sns:customers:", "email:"))
 
 
 def _on_route(route: str, audience: Audience, channel: Channel, language: str) -> bool:

@@ -1,0 +1,479 @@
+"""Commands for a deployed stack or the local mode: `clarion local up`, `incident`, `maintenance`,
+`drill`. Every command takes --local (the emulator started by `clarion local up`) or --stack and
+--region (a deployed stack, the normal boto3 credential chain), and --json where scripts want it."""
+
+from __future__ import annotations
+
+import contextlib
+import getpass
+import json
+import signal
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from botocore.exceptions import ClientError
+from rich.console import Console
+from rich.table import Table
+
+from clarion.cli.backend import STATE_FILE, Backend, CliError, deployed_backend, local_backend, parse_time
+from clarion.domain.enums import ComponentStatus, IncidentKind, IncidentStatus, Severity
+from clarion.domain.errors import NotFound
+from clarion.domain.incident import Incident
+from clarion.domain.manual import (
+    InvalidRequest,
+    cancel_maintenance,
+    declare_incident,
+    resolve_incident,
+    schedule_maintenance,
+    update_incident,
+)
+
+console = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
+
+local_app = typer.Typer(help="The embedded local mode.", no_args_is_help=True)
+incident_app = typer.Typer(help="Incidents a person declares, updates and resolves.", no_args_is_help=True)
+maintenance_app = typer.Typer(help="Scheduled maintenance.", no_args_is_help=True)
+
+Local = Annotated[bool, typer.Option("--local", help="Act on the emulator started by `clarion local up`.")]
+Stack = Annotated[str, typer.Option(help="The deployed pipeline stack.")]
+Region = Annotated[str | None, typer.Option(help="AWS region of the pipeline stack (default: your CLI's).")]
+Runbooks = Annotated[Path, typer.Option(help="The runbook set.")]
+Json = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+DEFAULT_STACK = "Clarion-prod-Pipeline"
+
+
+def _backend(local: bool, stack: str, region: str | None, runbooks: Path) -> Backend:
+    if local:
+        from clarion.handlers.observability import logger
+
+        logger.setLevel("ERROR")  # the intake runs in this process; its JSON logs are for CloudWatch
+        return local_backend(runbooks)
+    return deployed_backend(runbooks, stack, region)
+
+
+def _actor() -> str:
+    try:
+        return f"cli:{getpass.getuser()}"
+    except Exception:
+        return "cli"
+
+
+def _fail(exc: Exception) -> typer.Exit:
+    err.print(f"[red]✗[/red] {exc}", highlight=False)
+    return typer.Exit(1)
+
+
+def _summary(inc: Incident) -> dict[str, Any]:
+    return {
+        "id": inc.id,
+        "kind": inc.kind.value,
+        "title": next(iter(inc.title.values()), ""),
+        "severity": inc.severity.value,
+        "status": (
+            inc.maintenance_status.value
+            if inc.maintenance_status
+            else "resolved"
+            if inc.resolved_at
+            else inc.status.value
+        ),
+        "components": {c: s.value for c, s in inc.components.items()},
+        "started_at": inc.started_at.isoformat(),
+        "resolved_at": inc.resolved_at.isoformat() if inc.resolved_at else None,
+        "drill": inc.drill,
+        "scheduled_for": inc.scheduled_for.isoformat() if inc.scheduled_for else None,
+        "scheduled_until": inc.scheduled_until.isoformat() if inc.scheduled_until else None,
+    }
+
+
+def _table(rows: list[dict[str, Any]], columns: list[str], title: str) -> None:
+    table = Table(title=title)
+    for c in columns:
+        table.add_column(c)
+    for r in rows:
+        table.add_row(*(str(r.get(c) if not isinstance(r.get(c), dict) else ", ".join(r[c])) for c in columns))
+    console.print(table)
+
+
+# --- local ----------------------------------------------------------------------------------------
+
+
+@local_app.command("up")
+def local_up(
+    runbooks: Runbooks = Path("runbooks"),
+    moto_port: Annotated[int, typer.Option(help="Port of the emulator (0: any free port).")] = 0,
+    port: Annotated[int, typer.Option(help="Port of the approval page, status page and outbox.")] = 8800,
+    time_scale: Annotated[float, typer.Option(help="Shrink waits: 0.01 turns an hour into 36 s.")] = 0.01,
+) -> None:
+    """Start the embedded AWS emulator with the whole pipeline in it, and serve the approval page,
+    the status page and the outbox on 127.0.0.1, until Ctrl-C. Other commands reach it with --local.
+
+    Example: clarion local up   (then, in another terminal: clarion drill --local)
+    """
+    from clarion.handlers.observability import logger
+    from clarion.local.environment import LocalEnvironment
+    from clarion.local.moto_glue import EmbeddedMoto
+    from clarion.local.server import LocalServer
+    from clarion.runbook_loader import load_runbook
+
+    logger.setLevel("ERROR")
+    if not 0 < time_scale <= 1:
+        raise _fail(CliError("--time-scale must be above 0 and at most 1"))
+    try:
+        runbook = load_runbook(runbooks)
+    except Exception as exc:
+        raise _fail(CliError(f"the runbook set {runbooks} is invalid: {exc}")) from None
+    emulator = EmbeddedMoto(port=moto_port or None).start()
+    env = LocalEnvironment(emulator)
+    env.provision()
+    try:
+        server = LocalServer(env, port=port).start()
+    except OSError as exc:
+        emulator.stop()
+        raise _fail(CliError(f"port {port} is taken ({exc}); pass --port")) from None
+    env.wire(runbook, approval_base_url=server.url, time_scale=time_scale)
+    n = env.names
+    from clarion.cli.backend import write_local_state
+
+    write_local_state(
+        {
+            "endpoint": emulator.endpoint_url,
+            "region": n.region,
+            "table": n.table,
+            "state_machine_arn": n.state_machine_arn,
+            "runbooks": str(runbooks.resolve()),
+            "server": server.url,
+            "pid": __import__("os").getpid(),
+        }
+    )
+    console.print(f"[green]✓[/green] Clarion is running locally (time scale {time_scale})")
+    console.print(f"  emulator:     {emulator.endpoint_url}")
+    console.print(f"  status page:  {server.url}/page/index.html")
+    console.print(f"  outbox:       {server.url}/outbox")
+    console.print("  try:          clarion drill --local   |   clarion incident open --local --help")
+    stop = {"now": False}
+    signal.signal(signal.SIGTERM, lambda *_: stop.update(now=True))
+    try:
+        while not stop["now"]:
+            time.sleep(0.5)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        STATE_FILE.unlink(missing_ok=True)
+        server.stop()
+        emulator.stop()
+        console.print("stopped")
+
+
+# --- incidents ------------------------------------------------------------------------------------
+
+
+@incident_app.command("open")
+def incident_open(
+    title: Annotated[str, typer.Option(help="What customers will read as the incident's name.")],
+    component: Annotated[list[str], typer.Option(help="Affected component id (repeat for several).")],
+    status: Annotated[ComponentStatus, typer.Option(help="Their status.")] = ComponentStatus.MAJOR_OUTAGE,
+    severity: Annotated[Severity, typer.Option(help="Severity; the runbook's policy for it applies.")] = Severity.SEV2,
+    drill: Annotated[bool, typer.Option("--drill", help="A drill: nothing reaches customers.")] = False,
+    local: Local = False,
+    stack: Stack = DEFAULT_STACK,
+    region: Region = None,
+    runbooks: Runbooks = Path("runbooks"),
+    as_json: Json = False,
+) -> None:
+    """Declare an incident no alarm raised. The same workflow and approvals run.
+
+    Example: clarion incident open --title "Invoices are slow to send" --component invoicing --severity SEV3
+    """
+    try:
+        b = _backend(local, stack, region, runbooks)
+        inc = declare_incident(
+            b.runbook,
+            b.store,
+            b.workflow,
+            title=title,
+            components=component,
+            status=status,
+            severity=severity,
+            actor=_actor(),
+            now=datetime.now(UTC),
+            drill=drill,
+        )
+    except (CliError, InvalidRequest) as exc:
+        raise _fail(exc) from None
+    if as_json:
+        console.print_json(json.dumps(_summary(inc)))
+    else:
+        console.print(f"[green]✓[/green] incident {inc.id} opened ({inc.severity.value}); the workflow has started")
+
+
+@incident_app.command("update")
+def incident_update(
+    incident_id: Annotated[str, typer.Argument(help="The incident's id.")],
+    status: Annotated[IncidentStatus | None, typer.Option(help="investigating, identified or monitoring.")] = None,
+    cause: Annotated[str | None, typer.Option(help="The cause, once known (customers read it).")] = None,
+    eta: Annotated[str | None, typer.Option(help="Expected resolution, e.g. '16:00 UTC'.")] = None,
+    severity: Annotated[Severity | None, typer.Option(help="A new severity (cadence and channels follow).")] = None,
+    publish: Annotated[bool, typer.Option("--publish/--no-publish", help="Post an update now.")] = True,
+    local: Local = False,
+    stack: Stack = DEFAULT_STACK,
+    region: Region = None,
+    runbooks: Runbooks = Path("runbooks"),
+    as_json: Json = False,
+) -> None:
+    """Change an incident's status, cause, expected resolution or severity, and post an update now
+    (approved per the severity policy).
+
+    Example: clarion incident update payments-20261123T140500-ab12cd34 --status identified --cause "a bad deploy"
+    """
+    try:
+        b = _backend(local, stack, region, runbooks)
+        inc, draft = update_incident(
+            b.store,
+            b.workflow,
+            incident_id,
+            actor=_actor(),
+            now=datetime.now(UTC),
+            status=status,
+            cause=cause,
+            eta=eta,
+            severity=severity,
+            publish=publish,
+        )
+    except (CliError, InvalidRequest, NotFound) as exc:
+        raise _fail(exc) from None
+    if as_json:
+        console.print_json(json.dumps({**_summary(inc), "update_draft": draft}))
+    else:
+        console.print(f"[green]✓[/green] {inc.id} updated" + (f"; update {draft} is being drafted" if draft else ""))
+
+
+@incident_app.command("resolve")
+def incident_resolve(
+    incident_id: Annotated[str, typer.Argument(help="The incident's id.")],
+    cause: Annotated[str | None, typer.Option(help="The cause, for the resolution message.")] = None,
+    local: Local = False,
+    stack: Stack = DEFAULT_STACK,
+    region: Region = None,
+    runbooks: Runbooks = Path("runbooks"),
+    as_json: Json = False,
+) -> None:
+    """Resolve an incident: resolution messages, status page, post-mortem reminder.
+
+    Example: clarion incident resolve payments-20261123T140500-ab12cd34
+    """
+    try:
+        b = _backend(local, stack, region, runbooks)
+        inc = resolve_incident(b.store, b.workflow, incident_id, actor=_actor(), now=datetime.now(UTC), cause=cause)
+    except (CliError, InvalidRequest, NotFound) as exc:
+        raise _fail(exc) from None
+    if as_json:
+        console.print_json(json.dumps(_summary(inc)))
+    else:
+        console.print(f"[green]✓[/green] {inc.id} is being resolved")
+
+
+@incident_app.command("list")
+def incident_list(
+    open_only: Annotated[bool, typer.Option("--open", help="Only unresolved incidents.")] = False,
+    local: Local = False,
+    stack: Stack = DEFAULT_STACK,
+    region: Region = None,
+    runbooks: Runbooks = Path("runbooks"),
+    as_json: Json = False,
+) -> None:
+    """List incidents, newest first.
+
+    Example: clarion incident list --open --json
+    """
+    try:
+        b = _backend(local, stack, region, runbooks)
+    except CliError as exc:
+        raise _fail(exc) from None
+    rows = [_summary(i) for i in b.store.list_incidents(open_only=open_only)]
+    if as_json:
+        console.print_json(json.dumps(rows))
+    else:
+        _table(rows, ["id", "severity", "status", "title", "started_at"], "Incidents")
+
+
+@incident_app.command("show")
+def incident_show(
+    incident_id: Annotated[str, typer.Argument(help="The incident's id.")],
+    postmortem: Annotated[bool, typer.Option("--postmortem", help="Print the post-mortem draft.")] = False,
+    local: Local = False,
+    stack: Stack = DEFAULT_STACK,
+    region: Region = None,
+    runbooks: Runbooks = Path("runbooks"),
+    as_json: Json = False,
+) -> None:
+    """Show an incident and its timeline (or its post-mortem draft).
+
+    Example: clarion incident show payments-20261123T140500-ab12cd34 --postmortem
+    """
+    try:
+        b = _backend(local, stack, region, runbooks)
+        inc = b.store.get_incident(incident_id)
+        if inc is None:
+            raise NotFound(f"no incident {incident_id!r}; `clarion incident list` shows them")
+    except (CliError, NotFound) as exc:
+        raise _fail(exc) from None
+    if postmortem:
+        text = b.wstore.get_document(incident_id, "postmortem.md")
+        if text is None:
+            raise _fail(
+                CliError(f"{incident_id} has no post-mortem draft yet; it is written when the incident resolves")
+            )
+        console.print(text, markup=False, highlight=False)
+        return
+    timeline = [
+        {"at": e.at.isoformat(), "kind": e.kind, "actor": e.actor, "summary": e.summary}
+        for e in b.store.timeline(incident_id)
+    ]
+    if as_json:
+        console.print_json(json.dumps({**_summary(inc), "timeline": timeline}))
+        return
+    s = _summary(inc)
+    console.print(
+        f"[bold]{s['title']}[/bold]  {s['id']}  {s['severity']}  {s['status']}" + ("  [DRILL]" if inc.drill else "")
+    )
+    _table(timeline, ["at", "kind", "actor", "summary"], "Timeline")
+
+
+# --- maintenance ----------------------------------------------------------------------------------
+
+
+@maintenance_app.command("schedule")
+def maintenance_schedule(
+    title: Annotated[str, typer.Option(help="What customers will read.")],
+    component: Annotated[list[str], typer.Option(help="Component under maintenance (repeat for several).")],
+    start: Annotated[str, typer.Option(help="Start, ISO 8601 with zone, e.g. 2026-11-25T02:00Z.")],
+    end: Annotated[str, typer.Option(help="End, ISO 8601 with zone.")],
+    local: Local = False,
+    stack: Stack = DEFAULT_STACK,
+    region: Region = None,
+    runbooks: Runbooks = Path("runbooks"),
+    as_json: Json = False,
+) -> None:
+    """Announce maintenance now; it starts and completes on schedule, and alarms of its components
+    open no incident during the window.
+
+    Example: clarion maintenance schedule --title "Login upgrade" --component login
+    --start 2026-11-25T02:00Z --end 2026-11-25T04:00Z
+    """
+    try:
+        b = _backend(local, stack, region, runbooks)
+        m = schedule_maintenance(
+            b.runbook,
+            b.store,
+            b.workflow,
+            title=title,
+            components=component,
+            start=parse_time(start, "--start"),
+            end=parse_time(end, "--end"),
+            actor=_actor(),
+            now=datetime.now(UTC),
+        )
+    except (CliError, InvalidRequest) as exc:
+        raise _fail(exc) from None
+    if as_json:
+        console.print_json(json.dumps(_summary(m)))
+    else:
+        console.print(f"[green]✓[/green] maintenance {m.id} scheduled and announced")
+
+
+@maintenance_app.command("list")
+def maintenance_list(
+    local: Local = False,
+    stack: Stack = DEFAULT_STACK,
+    region: Region = None,
+    runbooks: Runbooks = Path("runbooks"),
+    as_json: Json = False,
+) -> None:
+    """List maintenance windows, newest first.
+
+    Example: clarion maintenance list --json
+    """
+    try:
+        b = _backend(local, stack, region, runbooks)
+    except CliError as exc:
+        raise _fail(exc) from None
+    rows = [_summary(m) for m in b.store.list_incidents(kind=IncidentKind.MAINTENANCE)]
+    if as_json:
+        console.print_json(json.dumps(rows))
+    else:
+        _table(rows, ["id", "status", "title", "scheduled_for", "scheduled_until"], "Maintenance")
+
+
+@maintenance_app.command("cancel")
+def maintenance_cancel(
+    maintenance_id: Annotated[str, typer.Argument(help="The maintenance's id.")],
+    local: Local = False,
+    stack: Stack = DEFAULT_STACK,
+    region: Region = None,
+    runbooks: Runbooks = Path("runbooks"),
+    as_json: Json = False,
+) -> None:
+    """Cancel maintenance: its workflow stops and it leaves the page at the next publish.
+
+    Example: clarion maintenance cancel maint-core-20261125T020000-ab12cd34
+    """
+    try:
+        b = _backend(local, stack, region, runbooks)
+        m = cancel_maintenance(b.store, maintenance_id, actor=_actor(), now=datetime.now(UTC))
+    except (CliError, InvalidRequest, NotFound) as exc:
+        raise _fail(exc) from None
+    arn = b.workflow.state_machine_arn.replace(":stateMachine:", ":execution:") + f":{maintenance_id}-maintenance"
+    with contextlib.suppress(ClientError):  # already finished, or never started: nothing to stop
+        b.sfn.stop_execution(executionArn=arn, cause="maintenance cancelled")
+    if as_json:
+        console.print_json(json.dumps(_summary(m)))
+    else:
+        console.print(f"[green]✓[/green] maintenance {m.id} cancelled")
+
+
+# --- drill ----------------------------------------------------------------------------------------
+
+
+def drill(
+    scenario: Annotated[
+        str, typer.Option(help="public-api (SEV4), checkout-errors (SEV2) or login-down (SEV1).")
+    ] = "public-api",
+    wait: Annotated[float, typer.Option(help="Seconds to wait for each phase.")] = 120,
+    local: Local = False,
+    stack: Stack = DEFAULT_STACK,
+    region: Region = None,
+    runbooks: Runbooks = Path("runbooks"),
+    as_json: Json = False,
+) -> None:
+    """A game day through the real pipeline: a synthetic alarm marked as a drill (nothing reaches
+    customers), then its clearing; reports each step's latency and anything that failed.
+    Exit status 1 if a step failed or did not complete.
+
+    Example: clarion drill --local --scenario checkout-errors
+    """
+    from clarion.cli.drill import run_drill
+
+    try:
+        b = _backend(local, stack, region, runbooks)
+        report = run_drill(
+            b, scenario, wait_seconds=wait, on_progress=None if as_json else lambda m: console.print(f"  {m}")
+        )
+    except CliError as exc:
+        raise _fail(exc) from None
+    if as_json:
+        console.print_json(json.dumps(report.to_json()))
+    else:
+        _table(report.steps, ["step", "seconds"], f"Drill {report.scenario}: {report.incident_id}")
+        for f in report.failures:
+            err.print(f"[red]✗[/red] {f}")
+        console.print(
+            "[green]✓ drill completed[/green]"
+            if report.completed and not report.failures
+            else "[red]✗ drill did not complete cleanly[/red]"
+        )
+    if report.failures or not report.completed:
+        raise typer.Exit(1)

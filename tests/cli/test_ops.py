@@ -1,0 +1,273 @@
+"""The operator commands through typer's runner, against a local mode running in this process (and
+`clarion local up` itself in a subprocess), plus every error a person can run into."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from clarion.cli import backend as cli_backend
+from clarion.cli.main import app
+from clarion.domain.runbook import Runbook
+from clarion.handlers.observability import logger
+from clarion.local.environment import LocalEnvironment
+from clarion.local.moto_glue import EmbeddedMoto
+from clarion.local.server import LocalServer
+from moto import mock_aws
+from typer.testing import CliRunner
+
+from tests.conftest import ROOT, RUNBOOKS
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def local(runbook: Runbook, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[LocalEnvironment]:
+    logger.setLevel("ERROR")
+    state = tmp_path / "local.json"
+    monkeypatch.setattr(cli_backend, "STATE_FILE", state)
+    emulator = EmbeddedMoto().start()
+    env = LocalEnvironment(emulator)
+    env.provision()
+    server = LocalServer(env).start()
+    steps, _ = env.wire(runbook, approval_base_url=server.url, time_scale=1 / 3600)
+    steps.settings.min_approval_seconds = 3
+    cli_backend.write_local_state(
+        {
+            "endpoint": emulator.endpoint_url,
+            "region": env.names.region,
+            "table": env.names.table,
+            "state_machine_arn": env.names.state_machine_arn,
+            "runbooks": str(RUNBOOKS),
+        }
+    )
+    yield env
+    server.stop()
+    emulator.stop()
+
+
+def run(*args: str) -> Any:
+    return runner.invoke(app, list(args))
+
+
+def as_json(result: Any) -> Any:
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+def wait(probe: Any, timeout: float = 15) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if value := probe():
+            return value
+        time.sleep(0.05)
+    raise AssertionError("timed out")
+
+
+def test_drill_reports_latencies_and_never_reaches_customers(local: LocalEnvironment) -> None:
+    report = as_json(run("drill", "--local", "--json", "--wait", "20"))
+    assert report["completed"] and report["failures"] == []
+    steps = [s["step"] for s in report["steps"]]
+    assert steps[0] == "opened" and "drill_suppressed" in steps and steps[-1] == "postmortem_drafted"
+    assert all(s["seconds"] >= 0 for s in report["steps"])
+    timeline = local.store().timeline(report["incident_id"])
+    assert not any(e.kind == "message_sent" and e.data["route"] == "status_page" for e in timeline)
+    assert local.store().get_incident(report["incident_id"]).drill  # type: ignore[union-attr]
+    try:
+        page = local.client("s3").get_object(Bucket=local.names.page_bucket, Key="index.html")["Body"].read()
+    except Exception:
+        page = b""
+    assert report["incident_id"].encode() not in page
+
+
+def test_manual_incident_lifecycle(local: LocalEnvironment) -> None:
+    opened = as_json(
+        run(
+            "incident",
+            "open",
+            "--local",
+            "--json",
+            "--title",
+            "Invoices are slow to send",
+            "--component",
+            "invoicing",
+            "--severity",
+            "SEV4",
+            "--status",
+            "degraded_performance",
+        )
+    )
+    inc = opened["id"]
+    assert opened["severity"] == "SEV4" and opened["components"] == {"invoicing": "degraded_performance"}
+    wait(lambda: any(e.kind == "message_sent" for e in local.store().timeline(inc)))
+    updated = as_json(
+        run("incident", "update", inc, "--local", "--json", "--status", "identified", "--cause", "a slow mail relay")
+    )
+    assert updated["status"] == "identified" and updated["update_draft"] == "manual-1"
+    wait(lambda: (d := local.workflow_store().get_draft(inc, "manual-1")) is not None and d.status == "published")
+    draft = local.workflow_store().get_draft(inc, "manual-1")
+    assert draft is not None and any("a slow mail relay" in m.body for m in draft.messages)
+    listed = as_json(run("incident", "list", "--local", "--open", "--json"))
+    assert [i["id"] for i in listed] == [inc]
+    as_json(run("incident", "resolve", inc, "--local", "--json"))
+    wait(lambda: local.workflow_store().get_document(inc, "postmortem.md"))
+    shown = as_json(run("incident", "show", inc, "--local", "--json"))
+    kinds = [e["kind"] for e in shown["timeline"]]
+    assert kinds[0] == "opened" and "updated" in kinds and "postmortem_drafted" in kinds
+    assert shown["timeline"][0]["actor"].startswith("cli")
+    postmortem = run("incident", "show", inc, "--local", "--postmortem")
+    assert postmortem.exit_code == 0 and postmortem.output.startswith("# Post-mortem: Invoices are slow to send")
+    assert run("incident", "resolve", inc, "--local").exit_code == 1  # already resolved
+
+
+def test_maintenance_schedule_list_cancel(local: LocalEnvironment) -> None:
+    m = as_json(
+        run(
+            "maintenance",
+            "schedule",
+            "--local",
+            "--json",
+            "--title",
+            "Login upgrade",
+            "--component",
+            "login",
+            "--start",
+            "2031-01-01T02:00Z",
+            "--end",
+            "2031-01-01T04:00Z",
+        )
+    )
+    assert m["status"] == "scheduled" and m["scheduled_for"].startswith("2031-01-01T02:00")
+    wait(lambda: (d := local.workflow_store().get_draft(m["id"], "maintenance-scheduled")) and d.status == "published")
+    assert [x["id"] for x in as_json(run("maintenance", "list", "--local", "--json"))] == [m["id"]]
+    assert as_json(run("maintenance", "cancel", m["id"], "--local", "--json"))["status"] == "completed"
+    sfn = local.client("stepfunctions")
+    (ex,) = sfn.list_executions(stateMachineArn=local.names.state_machine_arn)["executions"]
+    assert wait(lambda: sfn.describe_execution(executionArn=ex["executionArn"])["status"] == "ABORTED")
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["incident", "open", "--title", "x", "--component", "nope"], "unknown component(s) nope"),
+        (["incident", "open", "--title", "x", "--component", "login", "--component", "invoicing"], "one incident per"),
+        (["incident", "open", "--title", " ", "--component", "login"], "the title is empty"),
+        (["incident", "update", "no-such-incident", "--status", "identified"], "no incident 'no-such-incident'"),
+        (["incident", "show", "no-such-incident"], "no incident 'no-such-incident'"),
+        (
+            [
+                "maintenance",
+                "schedule",
+                "--title",
+                "x",
+                "--component",
+                "login",
+                "--start",
+                "tomorrow",
+                "--end",
+                "2031-01-01T04:00Z",
+            ],
+            "is not a time",
+        ),
+        (
+            [
+                "maintenance",
+                "schedule",
+                "--title",
+                "x",
+                "--component",
+                "login",
+                "--start",
+                "2031-01-01T05:00Z",
+                "--end",
+                "2031-01-01T04:00Z",
+            ],
+            "must end after it starts",
+        ),
+        (["drill", "--scenario", "volcano"], "unknown scenario 'volcano'"),
+    ],
+)
+def test_errors_say_what_is_wrong(local: LocalEnvironment, args: list[str], message: str) -> None:
+    result = run(*args, "--local")
+    assert result.exit_code == 1 and message in result.output, result.output
+
+
+def test_no_local_running(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(cli_backend, "STATE_FILE", tmp_path / "absent.json")
+    result = run("incident", "list", "--local")
+    assert result.exit_code == 1 and "start one with `clarion local up`" in result.output
+
+
+def test_no_credentials(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")  # never look beyond loopback
+    result = run("incident", "list", "--region", "us-east-1")
+    assert result.exit_code == 1 and "no AWS credentials found" in result.output
+
+
+def test_stack_not_deployed() -> None:
+    with mock_aws():
+        result = run("incident", "list", "--region", "us-east-1", "--stack", "Clarion-prod-Pipeline")
+    assert result.exit_code == 1 and "is not deployed in us-east-1" in result.output and "make deploy" in result.output
+
+
+def test_every_command_has_help_with_an_example() -> None:
+    for args in (
+        ["local", "up"],
+        ["incident", "open"],
+        ["incident", "update"],
+        ["incident", "resolve"],
+        ["incident", "list"],
+        ["incident", "show"],
+        ["maintenance", "schedule"],
+        ["maintenance", "list"],
+        ["maintenance", "cancel"],
+        ["drill"],
+        ["demo"],
+        ["runbooks", "validate"],
+        ["page", "preview"],
+    ):
+        result = run(*args, "--help")
+        assert result.exit_code == 0 and "Example:" in result.output, args
+
+
+def test_local_up_serves_until_stopped(tmp_path: Path) -> None:
+    state = tmp_path / "state.json"
+    env = {**os.environ, "CLARION_LOCAL_STATE": str(state)}
+    proc = subprocess.Popen(
+        [str(Path(sys.executable).parent / "clarion"), "local", "up", "--port", "0", "--runbooks", str(RUNBOOKS)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        wait(state.is_file, timeout=30)
+        data = json.loads(state.read_text())
+        assert data["endpoint"].startswith("http://127.0.0.1:") and data["server"].startswith("http://127.0.0.1:")
+        listed = subprocess.run(
+            [str(Path(sys.executable).parent / "clarion"), "incident", "list", "--local", "--json"],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert listed.returncode == 0 and json.loads(listed.stdout) == [], listed.stderr
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        out, _ = proc.communicate(timeout=30)
+    assert "Clarion is running locally" in out and "stopped" in out and not state.exists()
