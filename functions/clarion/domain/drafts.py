@@ -7,7 +7,11 @@ A *route* is one delivery, sent exactly once per draft (DESIGN.md decision 3):
   subscribers get the email text, SMS subscribers the SMS text;
 * ``chat:technical`` — the technical chat message;
 * ``email:support`` — a copy of the customer email to the support manager role, so support answers
-  tickets the same way.
+  tickets the same way;
+* where ``clarion.yaml`` configures them (``deliveries``): ``email-customers:<language>`` (SES),
+  ``sms:``, ``voice:``, ``push:``, ``whatsapp:<language>`` (AWS End User Messaging, with the SMS text)
+  and ``webhook:<audience>:<name>`` (Slack, Teams or a signed JSON webhook; chat text for the
+  technical audience, social text for customers).
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from clarion.domain.enums import Audience, Channel, Phase
 from clarion.domain.incident import Incident
 from clarion.domain.messages import context_for, render
-from clarion.domain.runbook import Runbook
+from clarion.domain.runbook import Deliveries, Runbook
 from clarion.domain.sms import count_segments
 
 # Phases whose messages go out without asking: they follow from what approvers already saw, or are
@@ -113,13 +117,14 @@ def build_draft(
         phase=phase,
         created_at=now,
         messages=messages,
-        routes=routes_for(messages, settings.languages),
+        routes=routes_for(messages, settings.languages, settings.deliveries),
         approval_required=policy.approval.required and phase not in NO_APPROVAL and bool(messages),
     )
 
 
-def routes_for(messages: list[DraftMessage], languages: list[str]) -> list[str]:
+def routes_for(messages: list[DraftMessage], languages: list[str], deliveries: Deliveries | None = None) -> list[str]:
     present = {(m.audience, m.channel) for m in messages}
+    d = deliveries or Deliveries()
     routes: list[str] = []
     if (Audience.CUSTOMERS, Channel.STATUS_PAGE) in present:
         routes.append("status_page")
@@ -130,6 +135,16 @@ def routes_for(messages: list[DraftMessage], languages: list[str]) -> list[str]:
         routes.append("chat:technical")
     if (Audience.CUSTOMERS, Channel.EMAIL) in present:
         routes.append("email:support")
+        if d.email:
+            routes.extend(f"email-customers:{lang}" for lang in languages)
+    if (Audience.CUSTOMERS, Channel.SMS) in present:
+        for name in ("sms", "voice", "push", "whatsapp"):
+            if getattr(d, name) is not None:
+                routes.extend(f"{name}:{lang}" for lang in languages)
+    for hook in d.webhooks:
+        text = Channel.CHAT if hook.audience is Audience.TECHNICAL else Channel.SOCIAL
+        if (hook.audience, text) in present:
+            routes.append(f"webhook:{hook.audience.value}:{hook.name}")
     return routes
 
 

@@ -80,6 +80,85 @@ class LintSettings(_Strict):
     jargon: list[str] = Field(default_factory=list)
 
 
+E164 = r"^\+[1-9]\d{6,14}$"
+
+
+class SmsDelivery(_Strict):
+    """Direct SMS through AWS End User Messaging (pinpoint-sms-voice-v2), e.g. to key accounts."""
+
+    origination_identity: str = Field(min_length=1, description="phone number, sender id or pool ARN")
+    recipients: list[Annotated[str, Field(pattern=E164)]] = Field(min_length=1)
+    configuration_set: str | None = None
+
+
+class VoiceDelivery(_Strict):
+    origination_identity: str = Field(min_length=1)
+    recipients: list[Annotated[str, Field(pattern=E164)]] = Field(min_length=1)
+    voice_id: str = "JOANNA"
+    configuration_set: str | None = None
+
+
+class PushDelivery(_Strict):
+    """Mobile push through End User Messaging push (the pinpoint client's SendMessages)."""
+
+    application_id: str = Field(min_length=1)
+    addresses: dict[str, Literal["APNS", "APNS_SANDBOX", "GCM", "BAIDU", "ADM"]] = Field(min_length=1)
+
+
+class WhatsAppDelivery(_Strict):
+    """WhatsApp through End User Messaging Social, with a template Meta approved beforehand."""
+
+    phone_number_id: str = Field(min_length=1)
+    template: str = Field(min_length=1)
+    recipients: list[Annotated[str, Field(pattern=E164)]] = Field(min_length=1)
+    meta_api_version: str = "v20.0"
+
+
+class EmailDelivery(_Strict):
+    """Customer email through SES v2 (beside SNS email subscriptions): bulk to a contact list, or
+    to fixed recipients, always with List-Unsubscribe."""
+
+    recipients: list[Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]] = Field(default_factory=list)
+    contact_list: str | None = None
+    contact_topic: str | None = None
+    unsubscribe_url: str = Field(pattern=r"^(https://|mailto:)")
+    configuration_set: str | None = None
+
+    @model_validator(mode="after")
+    def _someone(self) -> EmailDelivery:
+        if not self.recipients:
+            raise ValueError("name recipients (a contact list's addresses are sent to one by one)")
+        return self
+
+
+class Webhook(_Strict):
+    name: Ident
+    kind: Literal["slack", "teams", "generic"]
+    audience: Audience
+    url: str | None = Field(default=None, pattern=r"^https?://")
+    url_secret: str | None = Field(
+        default=None, description="Secrets Manager id holding the URL (Slack URLs are secrets)"
+    )
+    signing_secret: str | None = Field(default=None, description="Secrets Manager id of the generic webhook's HMAC key")
+
+    @model_validator(mode="after")
+    def _one_url(self) -> Webhook:
+        if bool(self.url) == bool(self.url_secret):
+            raise ValueError("give exactly one of url and url_secret")
+        if self.kind == "generic" and not self.signing_secret:
+            raise ValueError("a generic webhook is signed: give signing_secret")
+        return self
+
+
+class Deliveries(_Strict):
+    sms: SmsDelivery | None = None
+    voice: VoiceDelivery | None = None
+    push: PushDelivery | None = None
+    whatsapp: WhatsAppDelivery | None = None
+    email: EmailDelivery | None = None
+    webhooks: list[Webhook] = Field(default_factory=list)
+
+
 class Settings(_Strict):
     page: PageSettings
     languages: list[Annotated[str, Field(pattern=LANG)]] = Field(min_length=1)
@@ -88,6 +167,7 @@ class Settings(_Strict):
     sms: SmsSettings = SmsSettings()
     lint: LintSettings = LintSettings()
     insufficient_data: InsufficientDataPolicy = InsufficientDataPolicy.IGNORE
+    deliveries: Deliveries = Deliveries()
 
     @model_validator(mode="after")
     def _default_language_is_listed(self) -> Settings:

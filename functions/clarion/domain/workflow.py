@@ -378,9 +378,21 @@ class WorkflowService:
         return {"phase": phase, **waits}
 
 
+CUSTOMER_ROUTES = (
+    "sns:customers:",
+    "email:",
+    "email-customers:",
+    "sms:",
+    "voice:",
+    "push:",
+    "whatsapp:",
+    "webhook:customers:",
+)
+
+
 def route_reaches_customers(route: str) -> bool:
-    """Routes a drill must never take: the status page, customer topics, the support copy."""
-    return route == "status_page" or route.startswith(("sns:customers:", "email:"))
+    """Routes a drill must never take: everything customers (or support, answering them) receive."""
+    return route == "status_page" or route.startswith(CUSTOMER_ROUTES)
 
 
 def _on_route(route: str, audience: Audience, channel: Channel, language: str) -> bool:
@@ -391,8 +403,17 @@ def _on_route(route: str, audience: Audience, channel: Channel, language: str) -
         return audience.value == parts[1] and language == parts[2] and channel in (Channel.EMAIL, Channel.SMS)
     if parts[0] == "chat":
         return audience is Audience.TECHNICAL and channel is Channel.CHAT
-    if parts[0] == "email":
-        return audience is Audience.CUSTOMERS and channel is Channel.EMAIL
+    if parts[0] in ("email", "email-customers"):
+        return (
+            audience is Audience.CUSTOMERS
+            and channel is Channel.EMAIL
+            and (parts[0] == "email" or language == parts[1])
+        )
+    if parts[0] in ("sms", "voice", "push", "whatsapp"):
+        return audience is Audience.CUSTOMERS and channel is Channel.SMS and language == parts[1]
+    if parts[0] == "webhook":
+        wanted = Channel.CHAT if parts[1] == Audience.TECHNICAL.value else Channel.SOCIAL
+        return audience.value == parts[1] and channel is wanted
     return False
 
 

@@ -81,6 +81,7 @@ def build(
         "chat": ChatDelivery(wiring.topics["chat"], sns),
         "email": SupportCopyDelivery(mailer, support, default),
     }
+    deliveries.update(_configured_deliveries(runbook, client, wstore, mailer.sender, clock))
     sfn = client("stepfunctions")
     service = WorkflowService(
         runbook=runbook,
@@ -97,6 +98,43 @@ def build(
     )
     desk = ApprovalDesk(runbook=runbook, store=store, wstore=wstore, decider=SfnTaskDecider(sfn), key=key, clock=clock)
     return service, desk
+
+
+def _configured_deliveries(
+    runbook: Runbook,
+    client: Callable[..., Any],
+    ledger: DynamoDBWorkflowStore,
+    sender: str,
+    clock: Callable[[], datetime],
+) -> dict[str, Any]:
+    """The optional channels ``clarion.yaml`` configures under ``deliveries``."""
+    from clarion.adapters.messaging import (
+        ChatWebhooks,
+        CustomerEmail,
+        MobilePush,
+        SmsDirect,
+        VoiceDirect,
+        WhatsApp,
+    )
+
+    d = runbook.settings.deliveries
+    out: dict[str, Any] = {}
+    if d.sms:
+        out["sms"] = SmsDirect(d.sms, client("pinpoint-sms-voice-v2"), runbook.settings.sms.max_segments, ledger, clock)
+    if d.voice:
+        out["voice"] = VoiceDirect(d.voice, client("pinpoint-sms-voice-v2"), ledger, clock)
+    if d.push:
+        out["push"] = MobilePush(d.push, client("pinpoint"), ledger, clock)
+    if d.whatsapp:
+        out["whatsapp"] = WhatsApp(d.whatsapp, client("socialmessaging"), ledger, clock)
+    if d.email:
+        out["email-customers"] = CustomerEmail(d.email, client("sesv2"), sender, ledger, clock)
+    if d.webhooks:
+        from aws_lambda_powertools.utilities.parameters import SecretsProvider
+
+        secrets = SecretsProvider(boto3_client=client("secretsmanager"))
+        out["webhook"] = ChatWebhooks(d.webhooks, lambda name: str(secrets.get(name, max_age=300)))
+    return out
 
 
 class WorkflowEnv(BaseModel):
