@@ -60,8 +60,7 @@ def test_component_language_and_drill_filters(runbook: Runbook, aws: None) -> No
         incident("checkout-api", "payments", drill=True),
     ):
         draft = build_draft(runbook, inc, Phase.INVESTIGATING, "d1", NOW)
-        for lang in ("en", "es"):
-            delivery.deliver(f"sns:customers:{lang}", draft, inc)
+        delivery.deliver("sns:customers", draft, inc)  # one PublishBatch, an entry per language
 
     def received(name: str) -> list[dict[str, Any]]:
         msgs = sqs.receive_message(QueueUrl=queues[name], MaxNumberOfMessages=10).get("Messages", [])

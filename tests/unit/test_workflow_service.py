@@ -65,10 +65,8 @@ def test_each_route_is_sent_once(rig: Rig) -> None:
     draft = rig.service.draft("payments-1", "investigating", "d1")
     assert draft["routes"] == [
         "status_page",
-        "sns:customers:en",
-        "sns:customers:es",
-        "sns:technical:en",
-        "sns:technical:es",
+        "sns:customers",
+        "sns:technical",
         "chat:technical",
         "email:support",
     ]
@@ -76,20 +74,18 @@ def test_each_route_is_sent_once(rig: Rig) -> None:
         assert rig.service.publish_route("payments-1", "d1", route)["status"] == "sent"
         assert rig.service.publish_route("payments-1", "d1", route)["status"] == "already_sent"
     assert rig.deliveries["sns"].delivered == [
-        "d1:sns:customers:en",
-        "d1:sns:customers:es",
-        "d1:sns:technical:en",
-        "d1:sns:technical:es",
+        "d1:sns:customers",
+        "d1:sns:technical",
     ]
 
 
 def test_throttling_is_retried_with_backoff_and_sent_once(rig: Rig) -> None:
     rig.service.draft("payments-1", "investigating", "d1")
     rig.deliveries["sns"].failures = [ChannelError("Throttling", transient=True)] * 2
-    result = rig.service.publish_route("payments-1", "d1", "sns:customers:en")
-    assert result == {"route": "sns:customers:en", "status": "sent", "attempts": 3}
+    result = rig.service.publish_route("payments-1", "d1", "sns:customers")
+    assert result == {"route": "sns:customers", "status": "sent", "attempts": 3}
     assert rig.sleeps == [0.5, 1.0]  # exponential backoff
-    assert rig.deliveries["sns"].delivered == ["d1:sns:customers:en"]
+    assert rig.deliveries["sns"].delivered == ["d1:sns:customers"]
     # Other routes are unaffected.
     assert rig.service.publish_route("payments-1", "d1", "chat:technical")["attempts"] == 1
 
@@ -117,7 +113,7 @@ def test_severity_raised_mid_incident_changes_cadence_and_channels(runbook: Runb
     rig = Rig(runbook, severity=Severity.SEV3)
     before = rig.service.check("payments-1", 0)
     assert before["wait_seconds"] == 7200
-    assert "sns:customers:en" in rig.service.draft("payments-1", "update", "u1")["routes"]
+    assert "sns:customers" in rig.service.draft("payments-1", "update", "u1")["routes"]
     assert "sms" not in {m.channel.value for m in rig.wstore.drafts[("payments-1", "u1")].messages}
     inc = rig.store.incidents["payments-1"]
     rig.store.commit(
@@ -203,20 +199,35 @@ def test_maintenance_waits_count_from_now(rig: Rig) -> None:
     assert waits["until_start"] == 3600 and waits["until_end"] == 7200
 
 
-def test_sns_delivery_maps_throttling_to_retryable(runbook: Runbook, rig: Rig) -> None:
+def test_sns_batch_partial_failure_resends_only_what_failed(rig: Rig) -> None:
     rig.service.draft("payments-1", "investigating", "d1")
     draft = rig.wstore.drafts[("payments-1", "d1")]
+    inc = rig.store.incidents["payments-1"]
     client = boto3.client("sns", region_name="us-east-1")
     topic = "arn:aws:sns:us-east-1:123456789012:clarion-customers"
+    sent: list[list[str]] = []
+    client.meta.events.register(
+        "before-parameter-build.sns.PublishBatch",
+        lambda params, **_: sent.append([e["Id"] for e in params["PublishBatchRequestEntries"]]),
+    )
     with Stubber(client) as stub:
-        stub.add_client_error("publish", "Throttling", http_status_code=400)
-        stub.add_client_error("publish", "AuthorizationError", http_status_code=403)
-        stub.add_response("publish", {"MessageId": "m-1"})
-        delivery = SnsDelivery({"customers": topic}, client)
-        with pytest.raises(ChannelError) as throttled:
-            delivery.deliver("sns:customers:es", draft, rig.store.incidents["payments-1"])
-        assert throttled.value.transient
+        stub.add_response(
+            "publish_batch",
+            {
+                "Successful": [{"Id": "en", "MessageId": "m-en"}],
+                "Failed": [{"Id": "es", "Code": "Throttling", "SenderFault": False}],
+            },
+        )
+        stub.add_response("publish_batch", {"Successful": [{"Id": "es", "MessageId": "m-es"}], "Failed": []})
+        stub.add_client_error("publish_batch", "AuthorizationError", http_status_code=403)
+        delivery = SnsDelivery({"customers": topic}, client, rig.wstore, lambda: NOW)
+        with pytest.raises(ChannelError) as partial:
+            delivery.deliver("sns:customers", draft, inc)
+        assert partial.value.transient and "1 of 2 failed" in str(partial.value)
+        assert delivery.deliver("sns:customers", draft, inc) == "m-es"
+        assert delivery.deliver("sns:customers", draft, inc) == "already sent"  # nothing left: no call
+        other = draft.model_copy(update={"id": "d2"})
         with pytest.raises(ChannelError) as denied:
-            delivery.deliver("sns:customers:es", draft, rig.store.incidents["payments-1"])
+            delivery.deliver("sns:customers", other, inc)
         assert not denied.value.transient
-        assert delivery.deliver("sns:customers:es", draft, rig.store.incidents["payments-1"]) == "m-1"
+    assert sent[:2] == [["en", "es"], ["es"]]

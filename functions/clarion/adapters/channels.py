@@ -16,7 +16,7 @@ from clarion.domain.enums import Audience, Channel
 from clarion.domain.incident import Change, Incident, TimelineEntry
 from clarion.domain.status_page import AffectedComponent, PageIncident, page_incident_from
 from clarion.domain.workflow import ChannelError
-from clarion.ports import IncidentStore
+from clarion.ports import IncidentStore, WorkflowStore
 
 TRANSIENT = {
     "Throttling",
@@ -48,36 +48,74 @@ def ascii_subject(text: str, limit: int = 99) -> str:
 
 
 class SnsDelivery:
-    """``sns:<audience>:<language>``: one publish carrying the email text for email subscribers and
-    the SMS text for SMS subscribers (MessageStructure=json), with attributes subscribers filter on."""
+    """``sns:<audience>``: one ``PublishBatch`` to the audience's topic, an entry per language. Each
+    entry carries the email text for email subscribers and the SMS text for SMS subscribers
+    (MessageStructure=json) and the attributes subscribers filter on. Entries are recorded in the
+    send ledger one by one: after a partial failure a retry sends only the entries that failed."""
 
-    def __init__(self, topics: dict[str, str], client: Any) -> None:
+    def __init__(
+        self,
+        topics: dict[str, str],
+        client: Any,
+        ledger: WorkflowStore | None = None,
+        clock: Callable[[], datetime] | None = None,
+    ) -> None:
         self.topics = topics
         self.client = client
+        self.ledger = ledger
+        self.clock = clock or (lambda: datetime.now().astimezone())
 
     def deliver(self, route: str, draft: Draft, incident: Incident) -> str:
-        _, audience, lang = route.split(":")
+        audience = route.split(":")[1]
         topic = self.topics.get(audience)
         if topic is None:
             raise ChannelError(f"no SNS topic for audience {audience!r}", transient=False)
         aud = Audience(audience)
-        email = draft.message(aud, Channel.EMAIL, lang)
-        sms = draft.message(aud, Channel.SMS, lang)
-        long = email or sms
-        if long is None:
-            raise ChannelError(f"{route}: the draft has no email or SMS text", transient=False)
-        structure = {"default": long.body, "email": long.body, "sms": (sms or long).body}
-        try:
-            resp = self.client.publish(
-                TopicArn=topic,
-                Message=json.dumps(structure, ensure_ascii=False),
-                MessageStructure="json",
-                Subject=ascii_subject(long.subject or incident.title.get(lang, incident.id)),
-                MessageAttributes=message_attributes(incident, draft, lang),
+        languages = sorted(
+            {m.language for m in draft.messages if m.audience is aud and m.channel in (Channel.EMAIL, Channel.SMS)}
+        )
+        entries, keys = [], {}
+        for lang in languages:
+            key = f"{incident.id}|{draft.id}|{route}|{lang}"
+            if self.ledger is not None and not self.ledger.claim_send(key, self.clock()):
+                continue
+            email, sms = draft.message(aud, Channel.EMAIL, lang), draft.message(aud, Channel.SMS, lang)
+            long = email or sms
+            assert long is not None
+            structure = {"default": long.body, "email": long.body, "sms": (sms or long).body}
+            entries.append(
+                {
+                    "Id": lang.replace("-", "_"),
+                    "Message": json.dumps(structure, ensure_ascii=False),
+                    "MessageStructure": "json",
+                    "Subject": ascii_subject(long.subject or incident.title.get(lang, incident.id)),
+                    "MessageAttributes": message_attributes(incident, draft, lang),
+                }
             )
+            keys[entries[-1]["Id"]] = key
+        if not entries:
+            return "already sent"
+        try:
+            resp = self.client.publish_batch(TopicArn=topic, PublishBatchRequestEntries=entries)
         except (ClientError, BotoCoreError) as exc:
+            for key in keys.values():
+                if self.ledger is not None:
+                    self.ledger.finish_send(key, ok=False, detail=str(exc))
             raise channel_error(exc, f"SNS publish to {audience}") from exc
-        return str(resp["MessageId"])
+        for ok in resp.get("Successful", []):
+            if self.ledger is not None:
+                self.ledger.finish_send(keys[ok["Id"]], ok=True, detail=ok["MessageId"])
+        failed = resp.get("Failed", [])
+        for bad in failed:
+            if self.ledger is not None:
+                self.ledger.finish_send(keys[bad["Id"]], ok=False, detail=bad.get("Code", ""))
+        if failed:
+            raise ChannelError(
+                f"SNS publish to {audience}: {len(failed)} of {len(entries)} failed "
+                f"({', '.join(b.get('Code', '?') for b in failed)})",
+                transient=not all(b.get("SenderFault") for b in failed),
+            )
+        return ",".join(ok["MessageId"] for ok in resp.get("Successful", []))
 
 
 def message_attributes(incident: Incident, draft: Draft, lang: str) -> dict[str, Any]:

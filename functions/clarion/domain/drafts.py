@@ -3,8 +3,8 @@
 A *route* is one delivery, sent exactly once per draft (DESIGN.md decision 3):
 
 * ``status_page`` — the page update, all languages at once;
-* ``sns:<audience>:<language>`` — the audience's SNS topic, ``MessageStructure=json``: email
-  subscribers get the email text, SMS subscribers the SMS text;
+* ``sns:<audience>`` — the audience's SNS topic, one ``PublishBatch`` entry per language with
+  ``MessageStructure=json``: email subscribers get the email text, SMS subscribers the SMS text;
 * ``chat:technical`` — the technical chat message;
 * ``email:support`` — a copy of the customer email to the support manager role, so support answers
   tickets the same way;
@@ -130,7 +130,7 @@ def routes_for(messages: list[DraftMessage], languages: list[str], deliveries: D
         routes.append("status_page")
     for audience in Audience:
         if (audience, Channel.EMAIL) in present or (audience, Channel.SMS) in present:
-            routes.extend(f"sns:{audience.value}:{lang}" for lang in languages)
+            routes.append(f"sns:{audience.value}")
     if (Audience.TECHNICAL, Channel.CHAT) in present:
         routes.append("chat:technical")
     if (Audience.CUSTOMERS, Channel.EMAIL) in present:

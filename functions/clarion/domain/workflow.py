@@ -379,7 +379,6 @@ class WorkflowService:
 
 
 CUSTOMER_ROUTES = (
-    "sns:customers:",
     "email:",
     "email-customers:",
     "sms:",
@@ -392,7 +391,7 @@ CUSTOMER_ROUTES = (
 
 def route_reaches_customers(route: str) -> bool:
     """Routes a drill must never take: everything customers (or support, answering them) receive."""
-    return route == "status_page" or route.startswith(CUSTOMER_ROUTES)
+    return route in ("status_page", "sns:customers") or route.startswith(CUSTOMER_ROUTES)
 
 
 def _on_route(route: str, audience: Audience, channel: Channel, language: str) -> bool:
@@ -400,7 +399,7 @@ def _on_route(route: str, audience: Audience, channel: Channel, language: str) -
     if parts[0] == "status_page":
         return channel is Channel.STATUS_PAGE
     if parts[0] == "sns":
-        return audience.value == parts[1] and language == parts[2] and channel in (Channel.EMAIL, Channel.SMS)
+        return audience.value == parts[1] and channel in (Channel.EMAIL, Channel.SMS)
     if parts[0] == "chat":
         return audience is Audience.TECHNICAL and channel is Channel.CHAT
     if parts[0] in ("email", "email-customers"):

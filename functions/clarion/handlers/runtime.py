@@ -77,7 +77,9 @@ def build(
     support = [p.email for p in runbook.people_in(["support_manager"])]
     deliveries = {
         "status_page": StatusPageDelivery(store, lambda load: publisher.publish(load, clock), clock, names),
-        "sns": SnsDelivery({k: v for k, v in wiring.topics.items() if k in ("customers", "technical")}, sns),
+        "sns": SnsDelivery(
+            {k: v for k, v in wiring.topics.items() if k in ("customers", "technical")}, sns, wstore, clock
+        ),
         "chat": ChatDelivery(wiring.topics["chat"], sns),
         "email": SupportCopyDelivery(mailer, support, default),
     }
