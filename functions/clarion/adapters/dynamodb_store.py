@@ -339,3 +339,59 @@ class DynamoDBWorkflowStore:
     def get_document(self, incident_id: str, name: str) -> str | None:
         item = self._get(f"INCIDENT#{incident_id}", f"DOC#{name}")
         return item["text"]["S"] if item else None
+
+
+class DynamoDBSubscriptionStore:
+    """Rate-limit counters and SMS opt-in codes, in the incident table, expiring through TTL::
+
+    RATE#<source>#<hour>   META   ``count``
+    OPTIN#<phone>          META   the hashed code, the filter policy, tries
+    """
+
+    def __init__(self, table_name: str, client: DynamoDBClient | None = None) -> None:
+        self.table = table_name
+        self.client: DynamoDBClient = client or boto3.client("dynamodb")
+
+    def hit(self, source: str, window: str, limit: int, expires: datetime) -> bool:
+        try:
+            self.client.update_item(
+                TableName=self.table,
+                Key={"pk": {"S": f"RATE#{source}#{window}"}, "sk": {"S": "META"}},
+                UpdateExpression="ADD #c :one SET expires_at = :exp",
+                ConditionExpression="attribute_not_exists(#c) OR #c < :limit",
+                ExpressionAttributeNames={"#c": "count"},
+                ExpressionAttributeValues={
+                    ":one": {"N": "1"},
+                    ":limit": {"N": str(limit)},
+                    ":exp": {"N": str(int(expires.timestamp()))},
+                },
+            )
+            return True
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+                return False
+            raise
+
+    def save_code(self, phone: str, record: dict[str, Any], expires: datetime) -> None:
+        import json
+
+        self.client.put_item(
+            TableName=self.table,
+            Item={
+                "pk": {"S": f"OPTIN#{phone}"},
+                "sk": {"S": "META"},
+                "doc": {"S": json.dumps(record)},
+                "expires_at": {"N": str(int(expires.timestamp()))},
+            },
+        )
+
+    def load_code(self, phone: str) -> dict[str, Any] | None:
+        import json
+
+        item = self.client.get_item(
+            TableName=self.table, Key={"pk": {"S": f"OPTIN#{phone}"}, "sk": {"S": "META"}}, ConsistentRead=True
+        ).get("Item")
+        return json.loads(item["doc"]["S"]) if item else None
+
+    def drop_code(self, phone: str) -> None:
+        self.client.delete_item(TableName=self.table, Key={"pk": {"S": f"OPTIN#{phone}"}, "sk": {"S": "META"}})

@@ -70,6 +70,9 @@ class PageSettings(_Strict):
     name: str = Field(min_length=1)
     url: str = Field(pattern=r"^https?://")
     time_zone: str = "Etc/UTC"
+    subscribe_url: str | None = Field(
+        default=None, pattern=r"^https?://", description="the subscriptions endpoint; the page then offers a form"
+    )
 
 
 class SmsSettings(_Strict):

@@ -35,7 +35,7 @@ from clarion.domain.status_page import (
 )
 from clarion.status_page.text import ICONS, LANGUAGE_NAMES, page_text
 
-TEMPLATE_VERSION = "3"
+TEMPLATE_VERSION = "4"
 HISTORY_PAGE_SIZE = 25
 RECENT_DAYS = 7
 FEED_ENTRIES = 50
@@ -314,6 +314,20 @@ class SiteRenderer:
                     STAGE_INDEX,
                 )
             )
+        if self.settings.page.subscribe_url:
+            from clarion.domain.subscriptions import subscribe_form_components
+
+            action = self.settings.page.subscribe_url.rstrip("/") + "/subscribe"
+            for lang in self.settings.languages:
+                body = self._html(
+                    "subscribe.html.j2",
+                    lang,
+                    "subscribe.html",
+                    now,
+                    action=action,
+                    components=subscribe_form_components(self.runbook, lang),
+                )
+                files.append(SiteFile(f"{self.prefix(lang)}subscribe.html", body, HTML, SHORT_CACHE, STAGE_DETAIL))
         files.sort(key=lambda f: f.stage)
         return result
 

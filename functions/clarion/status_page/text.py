@@ -34,6 +34,13 @@ PAGE_TEXT: dict[str, dict[str, str]] = {
         "feeds": "Subscribe: Atom, RSS, JSON API",
         "started": "Started",
         "resolved_at": "Resolved",
+        "subscribe": "Subscribe to updates",
+        "how": "How",
+        "by_email": "Email",
+        "by_sms": "SMS",
+        "address": "Email address or phone number (international form, e.g. +447700900123)",
+        "which": "Components (none chosen: all)",
+        "subscribe_note": "Email asks you to confirm; SMS sends a code. Every message says how to stop.",
     },
     "es": {
         "all_operational": "Todos los sistemas operativos",
@@ -66,6 +73,15 @@ PAGE_TEXT: dict[str, dict[str, str]] = {
         "feeds": "Suscribirse: Atom, RSS, API JSON",
         "started": "Inicio",
         "resolved_at": "Resuelto",
+        "subscribe": "Suscribirse a las actualizaciones",
+        "how": "Cómo",
+        "by_email": "Correo",
+        "by_sms": "SMS",
+        "address": "Correo o teléfono (formato internacional, p. ej. +34600000000)",
+        "which": "Componentes (ninguno elegido: todos)",
+        "subscribe_note": (
+            "El correo pide confirmación; el SMS envía un código. Cada mensaje explica cómo darse de baja."
+        ),
     },
 }
 
