@@ -54,6 +54,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/intake.py
 	$(BIN)/python bench/status_page.py
 	$(BIN)/python bench/first_notice.py
+	$(BIN)/python bench/fanout.py
 
 node_modules/.installed: package.json
 	npm install --no-audit --no-fund --loglevel=error

@@ -29,7 +29,7 @@ def build_app(context: dict[str, Any] | None = None, outdir: str | None = None) 
     app = cdk.App(context=context, outdir=outdir)
     config = ClarionConfig.from_context(app.node.try_get_context("clarion"))
     runbook_dir = (REPO / config.runbook_path).resolve()
-    load_runbook(runbook_dir)  # raises RunbookError with every problem at file:line
+    runbook = load_runbook(runbook_dir)  # raises RunbookError with every problem at file:line
     for index, region in enumerate(config.page_regions):
         StatusPageStack(
             app,
@@ -45,6 +45,7 @@ def build_app(context: dict[str, Any] | None = None, outdir: str | None = None) 
         f"{config.prefix}-Pipeline",
         config=config,
         runbook_dir=runbook_dir,
+        deliveries=runbook.settings.deliveries,
         env=env,
         description="Clarion incident communications: alarm intake, incident store, workflow",
     )

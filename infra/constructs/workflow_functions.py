@@ -4,7 +4,7 @@ the status-page bucket."""
 
 from __future__ import annotations
 
-from aws_cdk import Aws, Duration, Stack
+from aws_cdk import ArnFormat, Aws, Duration, Stack
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
@@ -12,6 +12,7 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_sns as sns
+from clarion.domain.runbook import Deliveries
 from constructs import Construct
 
 from infra.constructs.lambda_package import ARCHITECTURE, RUNTIME
@@ -30,6 +31,7 @@ class WorkflowFunctions(Construct):
         state_machine_arn: str,
         sender_email: str,
         page_buckets: dict[str, str],
+        deliveries: Deliveries,
         retention: logs.RetentionDays,
         memory_mb: int,
     ) -> None:
@@ -125,3 +127,84 @@ class WorkflowFunctions(Construct):
         self.steps.add_to_role_policy(
             iam.PolicyStatement(actions=["states:StartExecution"], resources=[state_machine_arn])
         )
+        self._delivery_permissions(deliveries, sender_email)
+
+        # Self-service subscriptions: the status page's form posts here (public, rate-limited).
+        self.subscriptions = function(
+            "Subscriptions",
+            "clarion.handlers.subscriptions.lambda_handler",
+            {
+                "POWERTOOLS_SERVICE_NAME": "clarion-subscriptions",
+                "TOPIC_CUSTOMERS": self.topics["customers"].topic_arn,
+                "SMS_ORIGINATION_IDENTITY": deliveries.sms.origination_identity if deliveries.sms else "",
+            },
+            15,
+        )
+        self.subscribe_url = self.subscriptions.add_function_url(auth_type=lambda_.FunctionUrlAuthType.NONE)
+        incidents.grant_read_write_data(self.subscriptions)
+        self.secret.grant_read(self.subscriptions)
+        self.subscriptions.add_to_role_policy(
+            iam.PolicyStatement(actions=["sns:Subscribe"], resources=[self.topics["customers"].topic_arn])
+        )
+        self.subscriptions.add_to_role_policy(
+            iam.PolicyStatement(
+                actions=["sms-voice:SendTextMessage"], resources=[stack.format_arn(service="sms-voice", resource="*")]
+            )
+        )
+
+    def _delivery_permissions(self, d: Deliveries, sender_email: str) -> None:
+        """Only the channels the runbook configures, each on its own resources."""
+        stack = Stack.of(self)
+        if d.sms or d.voice:
+            actions = [
+                a for a, on in (("sms-voice:SendTextMessage", d.sms), ("sms-voice:SendVoiceMessage", d.voice)) if on
+            ]
+            self.steps.add_to_role_policy(
+                iam.PolicyStatement(actions=actions, resources=[stack.format_arn(service="sms-voice", resource="*")])
+            )
+        if d.push:
+            self.steps.add_to_role_policy(
+                iam.PolicyStatement(
+                    actions=["mobiletargeting:SendMessages"],
+                    resources=[
+                        stack.format_arn(
+                            service="mobiletargeting",
+                            resource="apps",
+                            resource_name=f"{d.push.application_id}/messages",
+                        )
+                    ],
+                )
+            )
+        if d.whatsapp:
+            self.steps.add_to_role_policy(
+                iam.PolicyStatement(
+                    actions=["social-messaging:SendWhatsAppMessage"],
+                    resources=[
+                        stack.format_arn(
+                            service="social-messaging",
+                            resource="phone-number-id",
+                            resource_name=d.whatsapp.phone_number_id,
+                        )
+                    ],
+                )
+            )
+        if d.webhooks:
+            secrets = sorted(
+                {w.url_secret for w in d.webhooks if w.url_secret}
+                | {w.signing_secret for w in d.webhooks if w.signing_secret}
+            )
+            if secrets:
+                self.steps.add_to_role_policy(
+                    iam.PolicyStatement(
+                        actions=["secretsmanager:GetSecretValue"],
+                        resources=[
+                            stack.format_arn(
+                                service="secretsmanager",
+                                resource="secret",
+                                resource_name=f"{n}-*",
+                                arn_format=ArnFormat.COLON_RESOURCE_NAME,
+                            )
+                            for n in secrets
+                        ],
+                    )
+                )

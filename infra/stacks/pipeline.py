@@ -8,6 +8,7 @@ from typing import Any
 from aws_cdk import Acknowledgment, ArnFormat, Aws, CfnOutput, Stack, Validations
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_logs as logs
+from clarion.domain.runbook import Deliveries
 from constructs import Construct
 
 from infra.config import ClarionConfig
@@ -20,7 +21,16 @@ from infra.constructs.workflow_functions import WorkflowFunctions
 
 
 class PipelineStack(Stack):
-    def __init__(self, scope: Construct, id: str, *, config: ClarionConfig, runbook_dir: Path, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        config: ClarionConfig,
+        runbook_dir: Path,
+        deliveries: Deliveries | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(scope, id, **kwargs)
         self.config = config
         retention = _retention(config.log_retention_days)
@@ -43,6 +53,7 @@ class PipelineStack(Stack):
             state_machine_arn=state_machine_arn,
             sender_email=config.sender_email,
             page_buckets={r: config.page_bucket_name(r, Aws.ACCOUNT_ID) for r in config.page_regions},
+            deliveries=deliveries or Deliveries(),
             retention=retention,
             memory_mb=config.lambda_memory_mb,
         )
@@ -70,7 +81,12 @@ class PipelineStack(Stack):
             self,
             "Monitoring",
             prefix=config.prefix,
-            functions={"Intake": intake.function, "Steps": functions.steps, "Approvals": functions.approvals},
+            functions={
+                "Intake": intake.function,
+                "Steps": functions.steps,
+                "Approvals": functions.approvals,
+                "Subscriptions": functions.subscriptions,
+            },
             queues={"Intake": intake.dlq},
             state_machine=workflow.state_machine,
             ops_email=config.ops_email,
@@ -88,6 +104,12 @@ class PipelineStack(Stack):
         CfnOutput(self, "StateMachineArn", value=workflow.state_machine.state_machine_arn)
         CfnOutput(self, "OpsTopicArn", value=monitoring.topic.topic_arn)
         CfnOutput(self, "ApprovalUrl", value=functions.approval_url.url)
+        CfnOutput(
+            self,
+            "SubscribeUrl",
+            value=functions.subscribe_url.url,
+            description="Set page.subscribe_url in clarion.yaml to this to offer the subscribe form",
+        )
         for name, topic in functions.topics.items():
             CfnOutput(self, f"{name.title()}TopicArn", value=topic.topic_arn)
         self._acknowledge(self.get_logical_id(store.incidents.node.default_child))  # type: ignore[arg-type]
@@ -107,6 +129,10 @@ class PipelineStack(Stack):
             f"AwsSolutions-IAM5[Resource::<{incidents_id}.Arn>/index/*]": (
                 "Querying the incident table's by_kind index needs its index ARN; the wildcard covers only "
                 "this table's indexes."
+            ),
+            f"AwsSolutions-IAM5[Resource::arn:aws:sms-voice:{self.region}:<AWS::AccountId>:*]": (
+                "End User Messaging sends from the origination identity named in the runbook (a number, sender "
+                "id or pool: different ARN types); the action is only SendTextMessage/SendVoiceMessage."
             ),
             "AwsSolutions-SMG4": (
                 "The HMAC key signs approval links that live minutes; rotating it on a schedule would kill "

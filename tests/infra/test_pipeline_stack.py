@@ -183,6 +183,8 @@ def test_pipeline_watches_itself(template: Template) -> None:
             "StepsThrottles",
             "ApprovalsErrors",
             "ApprovalsThrottles",
+            "SubscriptionsErrors",
+            "SubscriptionsThrottles",
             "WorkflowFailed",
             "WorkflowTimedOut",
         )
@@ -296,3 +298,35 @@ def test_pipeline_publishes_to_every_page_region(template: Template) -> None:
     ]
     targets = json.dumps(env["PAGE_TARGETS"])
     assert "us-west-2" in targets and "eu-west-1" in targets
+
+
+def test_subscriptions_endpoint(template: Template) -> None:
+    urls = resources(template, "AWS::Lambda::Url")
+    assert len(urls) == 2 and all(u["Properties"]["AuthType"] == "NONE" for u in urls.values())
+    env = _function(template, "clarion.handlers.subscriptions.lambda_handler")["Properties"]["Environment"]["Variables"]
+    assert {"TOPIC_CUSTOMERS", "TABLE_NAME", "HMAC_SECRET_ID", "RUNBOOK_PATH"} <= set(env)
+    statements = [
+        st
+        for p in resources(template, "AWS::IAM::Policy").values()
+        for st in p["Properties"]["PolicyDocument"]["Statement"]
+    ]
+    subscribe = [st for st in statements if st["Action"] == "sns:Subscribe"]
+    assert len(subscribe) == 1 and "Ref" in json.dumps(subscribe[0]["Resource"])
+
+
+def test_configured_deliveries_get_only_their_permissions(tmp_path: Path) -> None:
+    rb = tmp_path / "rb"
+    shutil.copytree(RUNBOOKS, rb)
+    settings = rb / "clarion.yaml"
+    settings.write_text(
+        settings.read_text()
+        + (
+            "\ndeliveries:\n  push: {application_id: abc123, addresses: {tok: APNS}}\n"
+            "  whatsapp: {phone_number_id: pn-1, template: incident_update, recipients: ['+12025550101']}\n"
+        )
+    )
+    assembly, _ = synth(tmp_path / "out", runbook_path=str(rb))
+    text = json.dumps(assembly.get_stack_by_name("Clarion-prod-Pipeline").template)
+    assert "mobiletargeting:SendMessages" in text and "apps/abc123/messages" in text
+    assert "social-messaging:SendWhatsAppMessage" in text and "phone-number-id/pn-1" in text
+    assert "sms-voice:SendVoiceMessage" not in text  # voice is not configured
