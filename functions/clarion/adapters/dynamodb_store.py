@@ -66,16 +66,20 @@ def table_definition(name: str) -> dict[str, Any]:
     }
 
 
-class DynamoDBIncidentStore:
+class _Table:
+    """One table, one client: what every store here shares."""
+
     def __init__(self, table_name: str, client: DynamoDBClient | None = None) -> None:
         self.table = table_name
         self.client: DynamoDBClient = client or boto3.client("dynamodb")
 
-    # --- reads ---------------------------------------------------------------------------------
-
     def _get(self, pk: str, sk: str) -> dict[str, Any] | None:
         item = self.client.get_item(TableName=self.table, Key={"pk": {"S": pk}, "sk": {"S": sk}}, ConsistentRead=True)
         return item.get("Item")
+
+
+class DynamoDBIncidentStore(_Table):
+    # --- reads ---------------------------------------------------------------------------------
 
     def get_alarm(self, alarm_arn: str) -> AlarmRecord | None:
         item = self._get(f"ALARM#{alarm_arn}", "STATE")
@@ -232,7 +236,7 @@ class DynamoDBIncidentStore:
         return items
 
 
-class DynamoDBWorkflowStore:
+class DynamoDBWorkflowStore(_Table):
     """Drafts, approvals, send claims and documents, in the incident table::
 
     INCIDENT#<id>   DRAFT#<draft id>    a draft (JSON)
@@ -240,14 +244,6 @@ class DynamoDBWorkflowStore:
     APPROVAL#<id>   META                an approval request, ``status`` for conditional writes
     SEND#<key>      META                a send claim: ``status`` sending/sent/failed, ``lease`` (epoch s)
     """
-
-    def __init__(self, table_name: str, client: DynamoDBClient | None = None) -> None:
-        self.table = table_name
-        self.client: DynamoDBClient = client or boto3.client("dynamodb")
-
-    def _get(self, pk: str, sk: str) -> dict[str, Any] | None:
-        item = self.client.get_item(TableName=self.table, Key={"pk": {"S": pk}, "sk": {"S": sk}}, ConsistentRead=True)
-        return item.get("Item")
 
     def _conditional(self, **kwargs: Any) -> bool:
         try:
@@ -341,16 +337,12 @@ class DynamoDBWorkflowStore:
         return item["text"]["S"] if item else None
 
 
-class DynamoDBSubscriptionStore:
+class DynamoDBSubscriptionStore(_Table):
     """Rate-limit counters and SMS opt-in codes, in the incident table, expiring through TTL::
 
     RATE#<source>#<hour>   META   ``count``
     OPTIN#<phone>          META   the hashed code, the filter policy, tries
     """
-
-    def __init__(self, table_name: str, client: DynamoDBClient | None = None) -> None:
-        self.table = table_name
-        self.client: DynamoDBClient = client or boto3.client("dynamodb")
 
     def hit(self, source: str, window: str, limit: int, expires: datetime) -> bool:
         try:

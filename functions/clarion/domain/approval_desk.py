@@ -12,9 +12,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 from clarion.domain.approval import (
+    ApprovalRequest,
     ApprovalStatus,
     LinkProblem,
     csrf_token,
@@ -22,8 +23,8 @@ from clarion.domain.approval import (
     verify_link,
 )
 from clarion.domain.approval_page import render_approval_page, render_result
-from clarion.domain.drafts import EditProblem, apply_edits
-from clarion.domain.incident import Change, TimelineEntry
+from clarion.domain.drafts import Draft, EditProblem, apply_edits
+from clarion.domain.incident import Change, Incident, TimelineEntry
 from clarion.domain.runbook import Runbook
 from clarion.ports import IncidentStore, WorkflowStore
 
@@ -36,6 +37,13 @@ class TaskDecider(Protocol):
 
 class TaskGone(Exception):
     """Step Functions no longer waits for this token (timed out, or the execution ended)."""
+
+
+class Loaded(NamedTuple):
+    approver: int
+    request: ApprovalRequest
+    incident: Incident
+    draft: Draft
 
 
 @dataclass(frozen=True)
@@ -89,7 +97,7 @@ class ApprovalDesk:
     def _result(self, status: int, heading: str, text: str) -> Page:
         return Page(status, render_result(heading, text))
 
-    def _load(self, approval_id: str, params: dict[str, str]) -> tuple[Page | None, tuple | None]:  # type: ignore[type-arg]
+    def _load(self, approval_id: str, params: dict[str, str]) -> tuple[Page | None, Loaded | None]:
         approver, problem = verify_link(self.key(), approval_id, params, self.clock())
         if problem is not None:
             return self._result(*_LINK_PAGES[problem]), None
@@ -105,26 +113,37 @@ class ApprovalDesk:
         draft = self.wstore.get_draft(request.incident_id, request.draft_id)
         if incident is None or draft is None:
             return self._result(404, "No such incident", "The incident of this request is gone."), None
-        return None, (approver, request, incident, draft)
+        return None, Loaded(approver, request, incident, draft)
 
     def view(self, approval_id: str, params: dict[str, str], action: str) -> Page:
         refusal, loaded = self._load(approval_id, params)
         if refusal is not None:
             return refusal
         assert loaded is not None
+        return Page(200, self._page(loaded, params, action))
+
+    def _page(
+        self,
+        loaded: Loaded,
+        params: dict[str, str],
+        action: str,
+        problem: str = "",
+        texts: dict[str, str] | None = None,
+    ) -> str:
         approver, request, incident, draft = loaded
-        html = render_approval_page(
+        return render_approval_page(
             self.runbook,
             incident,
             draft,
             request,
             approver,
             _link_params(params),
-            csrf_token(self.key(), approval_id, approver),
+            csrf_token(self.key(), request.id, approver),
             action,
             self.store.timeline(incident.id),
+            problem=problem,
+            texts=texts,
         )
-        return Page(200, html)
 
     def decide(self, approval_id: str, form: dict[str, str], action: str) -> Page:
         refusal, loaded = self._load(approval_id, form)
@@ -146,19 +165,7 @@ class ApprovalDesk:
         try:
             edited = apply_edits(draft, texts, self.runbook.settings.sms.max_segments)
         except EditProblem as exc:
-            html = render_approval_page(
-                self.runbook,
-                incident,
-                draft,
-                request,
-                approver,
-                _link_params(form),
-                csrf_token(self.key(), approval_id, approver),
-                action,
-                self.store.timeline(incident.id),
-                problem=f"Not saved: {exc}",
-                texts=texts,
-            )
+            html = self._page(loaded, form, action, problem=f"Not saved: {exc}", texts=texts)
             return Page(422, html)
         person = request.approvers[approver]
         now = self.clock()
