@@ -12,6 +12,7 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sqs as sqs
 from clarion.domain.runbook import Deliveries
 from constructs import Construct
 
@@ -49,6 +50,13 @@ class WorkflowFunctions(Construct):
             "ApprovalKey",
             description="HMAC key signing Clarion approval links",
             generate_secret_string=secretsmanager.SecretStringGenerator(password_length=64, exclude_punctuation=True),
+        )
+        self.dead_letters = sqs.Queue(
+            self,
+            "FailedDeliveries",
+            encryption=sqs.QueueEncryption.SQS_MANAGED,
+            enforce_ssl=True,
+            retention_period=Duration.days(14),
         )
         common_env = {
             "RUNBOOK_PATH": "/var/task/runbooks",
@@ -95,6 +103,7 @@ class WorkflowFunctions(Construct):
             "clarion.handlers.workflow_steps.lambda_handler",
             {
                 "POWERTOOLS_SERVICE_NAME": "clarion-workflow",
+                "DEAD_LETTER_QUEUE_URL": self.dead_letters.queue_url,
                 "APPROVAL_BASE_URL": self.approval_url.url,
                 "SENDER_EMAIL": sender_email,
                 **{f"TOPIC_{name.upper()}": topic.topic_arn for name, topic in self.topics.items()},
@@ -105,6 +114,7 @@ class WorkflowFunctions(Construct):
             120,
         )
         incidents.grant_read_write_data(self.steps)
+        self.dead_letters.grant_send_messages(self.steps)
         self.secret.grant_read(self.steps)
         self.steps.add_to_role_policy(
             iam.PolicyStatement(actions=["sns:Publish"], resources=[t.topic_arn for t in self.topics.values()])

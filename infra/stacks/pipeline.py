@@ -87,7 +87,7 @@ class PipelineStack(Stack):
                 "Approvals": functions.approvals,
                 "Subscriptions": functions.subscriptions,
             },
-            queues={"Intake": intake.dlq},
+            queues={"Intake": intake.dlq, "Deliveries": functions.dead_letters},
             state_machine=workflow.state_machine,
             ops_email=config.ops_email,
         )

@@ -177,6 +177,7 @@ def test_pipeline_watches_itself(template: Template) -> None:
         f"Clarion-prod-{n}"
         for n in (
             "IntakeDeadLetters",
+            "DeliveriesDeadLetters",
             "IntakeErrors",
             "IntakeThrottles",
             "StepsErrors",

@@ -221,6 +221,32 @@ def test_failing_channel_is_reported_and_the_others_go_out(flow_factory: Any) ->
     failed = [e for e in flow.store.timeline(inc) if e.kind == "message_failed"]
     assert [e.data["route"] for e in failed] == ["chat:technical"]
     assert any("Delivery failed on chat:technical" in e.summary for e in flow.store.timeline(inc))
+    sqs = flow.env.client("sqs")
+    url = sqs.get_queue_url(QueueName=flow.env.names.dead_letters)["QueueUrl"]
+    (dead,) = [json.loads(m["Body"]) for m in sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)["Messages"]]
+    assert dead["route"] == "chat:technical" and dead["incident_id"] == inc and dead["draft_id"] == "investigating"
     flow.alarm("checkout-api-prod-5xx-rate", "OK", minutes=5, **API)
+    flow.wait("the resolution", lambda: "postmortem_drafted" in flow.kinds(inc))
+    assert {e["status"] for e in flow.all_finished()} == {"SUCCEEDED"}
+
+
+def test_severity_raised_mid_incident_changes_channels_and_approval_from_the_next_step(flow_factory: Any) -> None:
+    flow, _ = flow_factory(1 / 14400)  # SEV4's 4-hour cadence -> 1 s
+    public = {"namespace": "AWS/ApiGateway", "dimensions": {"ApiName": "public-v2"}}
+    inc = flow.alarm("public-api-throttles", **public)["opened"][0]
+    flow.wait("the SEV4 first notice", lambda: flow.draft_status(inc, "investigating") == "published")
+    assert flow.sent_routes(inc, "investigating") == ["status_page"]  # SEV4: status page only, no approval
+    joined = flow.alarm("login-5xx-errors", minutes=1)  # the same group, SEV1
+    assert joined["action"] == "joined" and joined["incident_ids"] == [inc]
+    assert flow.store.get_incident(inc).severity is Severity.SEV1  # type: ignore[union-attr]
+    link = flow.wait("the update's approval request (SEV1 asks)", lambda: approval_links(flow.env), timeout=30)[0]
+    draft = flow.wstore.get_draft(inc, "update-1")
+    assert draft is not None and draft.approval_required
+    assert {"status_page", "sns:customers", "sns:technical", "chat:technical", "email:support"} <= set(draft.routes)
+    assert approve(link)[0] == 200
+    flow.wait("the SEV1 update", lambda: flow.draft_status(inc, "update-1") == "published")
+    assert "sns:customers" in flow.sent_routes(inc, "update-1")
+    flow.alarm("public-api-throttles", "OK", minutes=5, **public)
+    flow.alarm("login-5xx-errors", "OK", minutes=6)
     flow.wait("the resolution", lambda: "postmortem_drafted" in flow.kinds(inc))
     assert {e["status"] for e in flow.all_finished()} == {"SUCCEEDED"}

@@ -96,7 +96,18 @@ def test_permanent_failure_raises_for_the_state_machine_and_can_be_retried_later
     with pytest.raises(ChannelFailed, match="chat:technical: AuthorizationError"):
         rig.service.publish_route("payments-1", "d1", "chat:technical")
     assert rig.sleeps == []
+    dead: list[dict[str, object]] = []
+    rig.service.dead_letters = dead.append
     rig.service.route_failed("payments-1", "d1", "chat:technical", {"Error": "ChannelFailed", "Cause": "auth"})
+    assert dead == [
+        {
+            "incident_id": "payments-1",
+            "draft_id": "d1",
+            "route": "chat:technical",
+            "error": "auth",
+            "failed_at": NOW.isoformat(),
+        }
+    ]
     assert any("Delivery failed on chat:technical" in text for _, text in rig.notifier.notices)
     # A failed send is not marked sent: a later retry sends it.
     assert rig.service.publish_route("payments-1", "d1", "chat:technical")["status"] == "sent"

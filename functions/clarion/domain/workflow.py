@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
@@ -73,7 +73,7 @@ class WorkflowService:
     settings: WorkflowSettings
     clock: Callable[[], datetime]
     sleep: Callable[[float], None] = time.sleep
-    notes: list[str] = field(default_factory=list)
+    dead_letters: Callable[[dict[str, Any]], None] | None = None  # failed routes, kept for a redrive
 
     # --- helpers -----------------------------------------------------------------------------
 
@@ -300,6 +300,17 @@ class WorkflowService:
             route=route,
             error=cause,
         )
+        if self.dead_letters is not None:
+            # Everything a redrive needs: `publish_route` with these three sends it (the claim allows a retry).
+            self.dead_letters(
+                {
+                    "incident_id": incident_id,
+                    "draft_id": draft_id,
+                    "route": route,
+                    "error": cause,
+                    "failed_at": self.clock().isoformat(),
+                }
+            )
         self._say(inc, f"Delivery failed on {route}: {cause}. The other channels went out.")
         return {"route": route, "status": "failed"}
 

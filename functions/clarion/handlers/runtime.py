@@ -52,6 +52,7 @@ class Wiring:
     page_targets: list[PageTarget]
     time_scale: float = 1.0
     configuration_set: str | None = None
+    dead_letter_queue_url: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -98,6 +99,9 @@ def build(
         clock=clock,
         sleep=sleep,
     )
+    if wiring.dead_letter_queue_url:
+        sqs, url = client("sqs"), wiring.dead_letter_queue_url
+        service.dead_letters = lambda body: sqs.send_message(QueueUrl=url, MessageBody=json.dumps(body))
     desk = ApprovalDesk(runbook=runbook, store=store, wstore=wstore, decider=SfnTaskDecider(sfn), key=key, clock=clock)
     return service, desk
 
@@ -154,6 +158,7 @@ class WorkflowEnv(BaseModel):
     topic_internal: str = Field(alias="TOPIC_INTERNAL")
     page_targets: str = Field(alias="PAGE_TARGETS", description="JSON list of {name, bucket, prefix, region}")
     ses_configuration_set: str | None = Field(default=None, alias="SES_CONFIGURATION_SET")
+    dead_letter_queue_url: str | None = Field(default=None, alias="DEAD_LETTER_QUEUE_URL")
 
 
 def _deployed() -> tuple[WorkflowService, ApprovalDesk]:  # pragma: no cover - exercised in AWS
@@ -171,6 +176,7 @@ def _deployed() -> tuple[WorkflowService, ApprovalDesk]:  # pragma: no cover - e
         },
         page_targets=[PageTarget.model_validate(t) for t in json.loads(env.page_targets)],
         configuration_set=env.ses_configuration_set,
+        dead_letter_queue_url=env.dead_letter_queue_url,
     )
     return build(
         load_runbook(env.runbook_path),

@@ -61,6 +61,7 @@ class LocalNames:
     page_bucket: str = "clarion-status-page"
     secret: str = "clarion/approval-hmac"  # noqa: S105 - the secret's name, not its value
     sender: str = "clarion@ledgerly.example"
+    dead_letters: str = "clarion-failed-deliveries"
 
     @property
     def state_machine_arn(self) -> str:
@@ -110,6 +111,7 @@ class LocalEnvironment:
         s3 = self.client("s3")
         s3.create_bucket(Bucket=n.page_bucket)
         s3.put_bucket_versioning(Bucket=n.page_bucket, VersioningConfiguration={"Status": "Enabled"})
+        self.client("sqs").create_queue(QueueName=n.dead_letters)
         self.client("secretsmanager").create_secret(Name=n.secret, SecretString=secrets.token_urlsafe(48))
         self.client("sesv2").create_email_identity(EmailIdentity=n.sender)
         iam = self.client("iam")
@@ -176,6 +178,7 @@ class LocalEnvironment:
             topics={t: n.topic_arn(t) for t in TOPICS},
             page_targets=[PageTarget(name="primary", bucket=n.page_bucket)],
             time_scale=time_scale,
+            dead_letter_queue_url=self.client("sqs").get_queue_url(QueueName=n.dead_letters)["QueueUrl"],
         )
         self.steps, self.desk = build(
             runbook,
