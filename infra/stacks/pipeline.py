@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from aws_cdk import Acknowledgment, ArnFormat, Aws, CfnOutput, Stack, Validations
+from aws_cdk import Acknowledgment, ArnFormat, Aws, CfnOutput, Stack, Token, Validations
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_logs as logs
 from clarion.domain.runbook import Deliveries
@@ -116,6 +116,8 @@ class PipelineStack(Stack):
 
     def _acknowledge(self, incidents_id: str) -> None:
         """cdk-nag findings this design accepts, each with the reason a reviewer would ask for."""
+        # With the partition-literals feature flag the partition is "aws"; without it, a token.
+        partition = "<AWS::Partition>" if Token.is_unresolved(self.partition) else self.partition
         basic_role = "arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"
         findings = {
             f"AwsSolutions-IAM4[Policy::{basic_role}]": (
@@ -130,7 +132,7 @@ class PipelineStack(Stack):
                 "Querying the incident table's by_kind index needs its index ARN; the wildcard covers only "
                 "this table's indexes."
             ),
-            f"AwsSolutions-IAM5[Resource::arn:aws:sms-voice:{self.region}:<AWS::AccountId>:*]": (
+            f"AwsSolutions-IAM5[Resource::arn:{partition}:sms-voice:{self.region}:<AWS::AccountId>:*]": (
                 "End User Messaging sends from the origination identity named in the runbook (a number, sender "
                 "id or pool: different ARN types); the action is only SendTextMessage/SendVoiceMessage."
             ),
