@@ -93,6 +93,7 @@ def test_email_holds_the_link_never_the_token(world: World) -> None:
     assert "TOKEN-SECRET" not in str(mail) and world.link in str(mail["text"])
     assert "Checkout &lt;b&gt;failing&lt;/b&gt;" in str(mail["html"])  # escaped
     assert mail["to"] == ["bruno@ledgerly.example"] and len(world.mailer.sent) == 2
+    assert "Timeline so far" in str(mail["text"]) and "Drafted" in str(mail["text"]) and "Drafted" in str(mail["html"])
 
 
 def test_get_and_head_any_number_of_times_decide_nothing(world: World) -> None:

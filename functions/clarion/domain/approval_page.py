@@ -29,6 +29,8 @@ _TEMPLATES = {
 <p><strong>{{ title }}</strong> ({{ incident.severity.value }})<br>Components: {{ components }}<br>
 Started: {{ started }}<br>Answer by: {{ expires }}</p>
 <p><a href="{{ url }}">Review, edit and approve or reject</a></p>
+<h3>Timeline so far (UTC)</h3><ul>{% for e in timeline %}
+<li>{{ e.at.strftime("%H:%M:%S") }} {{ e.summary }}</li>{% endfor %}</ul>
 {% for m in draft.messages %}<h3>{{ m.audience.value }} · {{ m.channel.value }} · {{ m.language }}</h3>
 {% if m.subject %}<p><em>{{ m.subject }}</em></p>{% endif %}<pre style="white-space:pre-wrap">{{ m.body }}</pre>
 {% endfor %}</body></html>""",
@@ -80,7 +82,13 @@ def _summary(runbook: Runbook, incident: Incident) -> dict[str, Any]:
 
 
 def render_email_html(
-    runbook: Runbook, incident: Incident, draft: Draft, url: str, request: ApprovalRequest, person: Approver
+    runbook: Runbook,
+    incident: Incident,
+    draft: Draft,
+    url: str,
+    request: ApprovalRequest,
+    person: Approver,
+    timeline: list[TimelineEntry],
 ) -> str:
     return (
         _env()
@@ -91,6 +99,7 @@ def render_email_html(
             url=url,
             person=person,
             expires=format_utc(request.expires_at),
+            timeline=timeline,
         )
     )
 

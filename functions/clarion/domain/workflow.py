@@ -177,9 +177,10 @@ class WorkflowService:
         self.wstore.save_approval(request)
         self.wstore.save_draft(draft.model_copy(update={"approval_ids": [*draft.approval_ids, request.id]}))
         key = self.key()
+        timeline = self.store.timeline(incident_id)[-15:]
         for index, person in enumerate(request.approvers):
             url = link_url(self.settings.approval_base_url, key, request.id, index, request.expires_at)
-            subject, text, html = approval_email(self.runbook, inc, draft, url, request, person)
+            subject, text, html = approval_email(self.runbook, inc, draft, url, request, person, timeline)
             self.mailer.send([person.email], subject, text, html)
         who = ", ".join(p.email for p in request.approvers)
         self.record(
@@ -428,7 +429,13 @@ def _on_route(route: str, audience: Audience, channel: Channel, language: str) -
 
 
 def approval_email(
-    runbook: Runbook, incident: Incident, draft: Draft, url: str, request: ApprovalRequest, person: Approver
+    runbook: Runbook,
+    incident: Incident,
+    draft: Draft,
+    url: str,
+    request: ApprovalRequest,
+    person: Approver,
+    timeline: list[TimelineEntry] | None = None,
 ) -> tuple[str, str, str]:
     """Subject, plain text and HTML of an approval request. The HTML is rendered with autoescape."""
     from clarion.domain.approval_page import render_email_html
@@ -446,6 +453,9 @@ def approval_email(
         "",
         f"Review, edit and approve or reject here: {url}",
         "",
+        "Timeline so far (UTC):",
+        *(f"  {e.at.strftime('%H:%M:%S')}  {e.summary}" for e in (timeline or [])),
+        "",
         "Drafts:",
     ]
     for m in draft.messages:
@@ -453,7 +463,7 @@ def approval_email(
         if m.subject:
             lines.append(f"Subject: {m.subject}")
         lines.append(m.body)
-    html = render_email_html(runbook, incident, draft, url, request, person)
+    html = render_email_html(runbook, incident, draft, url, request, person, timeline or [])
     return subject, "\n".join(lines), html
 
 
