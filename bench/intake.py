@@ -27,7 +27,7 @@ IMPORT_SNIPPET = (
 SETUP_SNIPPET = (
     "import time; import clarion.handlers.intake as m; t = time.perf_counter(); "
     "from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer; "
-    "from clarion.runbook_loader import load_runbook; load_runbook('runbooks'); "
+    "from clarion.runbook_loader import load_runbook; load_runbook('runbooks', lint=False); "
     "print((time.perf_counter() - t) * 1000)"
 )
 

@@ -4,12 +4,14 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from clarion.domain.approval import ApprovalRequest
-from clarion.domain.drafts import Draft
 from clarion.domain.enums import IncidentKind
 from clarion.domain.incident import AlarmRecord, Change, Incident, Signal, TimelineEntry
+
+if TYPE_CHECKING:  # annotations only: drafts pull in Jinja, which the intake never needs
+    from clarion.domain.approval import ApprovalRequest
+    from clarion.domain.drafts import Draft
 
 
 class IncidentStore(Protocol):

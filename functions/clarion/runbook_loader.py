@@ -20,7 +20,6 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from clarion.domain.enums import Phase
 from clarion.domain.errors import RunbookError
-from clarion.domain.lint import lint
 from clarion.domain.runbook import (
     ComponentsFile,
     PoliciesFile,
@@ -205,14 +204,20 @@ def validate_runbook(path: str | Path, *, with_lint: bool = True) -> tuple[Runbo
         return None, problems
     runbook = Runbook.model_validate({"templates": templates, **parsed})
     if with_lint:
+        from clarion.domain.lint import lint  # Jinja and rendering: only when the lint runs
+
         problems.extend(_place(sources, lint(runbook)))
     errors = [p for p in problems if p.level == "error"]
     return (None if errors else runbook), problems
 
 
-def load_runbook(path: str | Path) -> Runbook:
-    """The validated runbook set, or ``RunbookError`` listing every error at file:line."""
-    runbook, problems = validate_runbook(path)
+def load_runbook(path: str | Path, *, lint: bool = True) -> Runbook:
+    """The validated runbook set, or ``RunbookError`` listing every error at file:line.
+
+    The deployed functions pass ``lint=False``: the bundled set was linted when ``cdk synth`` built
+    it (a failing lint stops the synth), so a cold start checks the schema and cross-references only.
+    """
+    runbook, problems = validate_runbook(path, with_lint=lint)
     if runbook is None:
         raise RunbookError([str(p) for p in problems if p.level == "error"])
     return runbook

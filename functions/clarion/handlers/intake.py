@@ -74,7 +74,7 @@ def runtime() -> IntakeRuntime:
 
     settings = load_settings(IntakeSettings)
     return IntakeRuntime(
-        runbook=load_runbook(settings.runbook_path),
+        runbook=load_runbook(settings.runbook_path, lint=False),  # linted at synth
         store=DynamoDBIncidentStore(settings.table_name),
         workflow=StepFunctionsWorkflow(settings.state_machine_arn),
         idempotency_table=settings.idempotency_table_name,

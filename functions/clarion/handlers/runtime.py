@@ -179,7 +179,7 @@ def _deployed() -> tuple[WorkflowService, ApprovalDesk]:  # pragma: no cover - e
         dead_letter_queue_url=env.dead_letter_queue_url,
     )
     return build(
-        load_runbook(env.runbook_path),
+        load_runbook(env.runbook_path, lint=False),  # linted at synth
         wiring,
         lambda service, region=None: boto3.client(service, region_name=region),
         secret_key(env.hmac_secret_id),
