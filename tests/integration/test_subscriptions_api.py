@@ -51,7 +51,7 @@ def test_subscribe_endpoint(runbook: Runbook, ddb: Any) -> None:
         key=lambda: b"k" * 48,
         clock=lambda: datetime.now(UTC),
     )
-    app = build_app(desk)
+    app = build_app(lambda: desk)
     body = urlencode(
         [
             ("protocol", "email"),

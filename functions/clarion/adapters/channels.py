@@ -10,9 +10,12 @@ from datetime import datetime
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
+from markupsafe import escape
 
+from clarion.adapters.s3_page_publisher import PublishReport
+from clarion.domain.approval_desk import TaskGone
 from clarion.domain.drafts import Draft
-from clarion.domain.enums import Audience, Channel
+from clarion.domain.enums import Audience, Channel, IncidentKind
 from clarion.domain.incident import Change, Incident, TimelineEntry
 from clarion.domain.status_page import AffectedComponent, PageIncident, page_incident_from
 from clarion.domain.workflow import ChannelError
@@ -213,14 +216,8 @@ class SupportCopyDelivery:
             self.recipients,
             f"[customer copy] {msg.subject or ''}",
             text,
-            "<pre>" + _html_escape(text) + "</pre>",
+            f"<pre>{escape(text)}</pre>",
         )
-
-
-def _html_escape(text: str) -> str:
-    from markupsafe import escape
-
-    return str(escape(text))
 
 
 class StatusPageDelivery:
@@ -229,7 +226,7 @@ class StatusPageDelivery:
     def __init__(
         self,
         store: IncidentStore,
-        publish: Callable[[Callable[[], list[PageIncident]]], Any],
+        publish: Callable[[Callable[[], list[PageIncident]]], PublishReport],
         clock: Callable[[], datetime],
         component_names: dict[str, str],
     ) -> None:
@@ -268,16 +265,14 @@ class StatusPageDelivery:
         )
         self.store.commit(Change(timeline=[(incident.id, entry)]))
         report = self.publish(lambda: load_page_incidents(self.store))
-        failed = [t for t in getattr(report, "targets", []) if not t.ok]
+        failed = report.failed
         if failed and len(failed) == len(report.targets):
             raise ChannelError("status page: " + "; ".join(f"{t.target}: {t.error}" for t in failed), transient=True)
-        written = sum(len(t.written) for t in getattr(report, "targets", []))
+        written = sum(len(t.written) for t in report.targets)
         return f"{written} file(s) written" + (f"; failed targets: {[t.target for t in failed]}" if failed else "")
 
 
 def load_page_incidents(store: IncidentStore, limit: int = 1000) -> list[PageIncident]:
-    from clarion.domain.enums import IncidentKind
-
     out = []
     for kind in (IncidentKind.INCIDENT, IncidentKind.MAINTENANCE):
         for inc in store.list_incidents(limit=limit, kind=kind):
@@ -290,8 +285,6 @@ class SfnTaskDecider:
         self.client = client
 
     def _call(self, fn: Callable[[], Any]) -> None:
-        from clarion.domain.approval_desk import TaskGone
-
         try:
             fn()
         except ClientError as exc:

@@ -6,6 +6,7 @@ POST     /approvals/<id>            the decision, from that page's form (CSRF va
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
 from urllib.parse import parse_qsl
@@ -28,12 +29,9 @@ HEADERS = {
 MAX_BODY = 200_000
 
 
-def build_app(desk: Any) -> LambdaFunctionUrlResolver:
-    """``desk``: an ApprovalDesk, or a callable returning one (built lazily at the first request)."""
+def build_app(get_desk: Callable[[], ApprovalDesk]) -> LambdaFunctionUrlResolver:
+    """``get_desk`` returns the desk; the deployed function builds it once, at the first request."""
     app = LambdaFunctionUrlResolver()
-
-    def get_desk() -> ApprovalDesk:
-        return desk() if callable(desk) and not isinstance(desk, ApprovalDesk) else desk  # type: ignore[no-any-return]
 
     def respond(page: Page, head: bool = False) -> Response[str]:
         metrics.add_metric(name=f"ApprovalPage{page.status}", unit="Count", value=1)

@@ -8,6 +8,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -161,6 +162,7 @@ class WorkflowEnv(BaseModel):
     dead_letter_queue_url: str | None = Field(default=None, alias="DEAD_LETTER_QUEUE_URL")
 
 
+@lru_cache(maxsize=1)  # once per container: runbook, clients, key provider
 def _deployed() -> tuple[WorkflowService, ApprovalDesk]:  # pragma: no cover - exercised in AWS
     env = load_settings(WorkflowEnv)
     wiring = Wiring(

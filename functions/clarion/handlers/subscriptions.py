@@ -7,6 +7,7 @@ Powertools' event handler.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
 from urllib.parse import parse_qs
@@ -30,11 +31,9 @@ def _form(body: str) -> dict[str, Any]:
     return {k: (v if k == "components" else v[0]) for k, v in parsed.items()}
 
 
-def build_app(desk: Any) -> LambdaFunctionUrlResolver:
+def build_app(get_desk: Callable[[], SubscriptionDesk]) -> LambdaFunctionUrlResolver:
+    """``get_desk`` returns the desk; the deployed function builds it once, at the first request."""
     app = LambdaFunctionUrlResolver()
-
-    def get_desk() -> SubscriptionDesk:
-        return desk() if callable(desk) and not isinstance(desk, SubscriptionDesk) else desk  # type: ignore[no-any-return]
 
     def respond(answer: Answer) -> Response[str]:
         metrics.add_metric(name=f"Subscribe{answer.status}", unit="Count", value=1)

@@ -109,7 +109,8 @@ class LocalServer:
     def app(self) -> Any:
         if self._app is None:
             assert self.env.desk is not None, "wire() the environment before serving approvals"
-            self._app = build_app(self.env.desk)
+            desk = self.env.desk
+            self._app = build_app(lambda: desk)
         return self._app
 
     def start(self) -> LocalServer:
