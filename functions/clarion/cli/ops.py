@@ -9,6 +9,7 @@ import getpass
 import json
 import signal
 import time
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -65,6 +66,22 @@ def _actor() -> str:
 def _fail(exc: Exception) -> typer.Exit:
     err.print(f"[red]✗[/red] {exc}", highlight=False)
     return typer.Exit(1)
+
+
+@contextlib.contextmanager
+def _user_errors() -> Iterator[None]:
+    """Problems a person can fix end the command with their message and exit status 1."""
+    try:
+        yield
+    except (CliError, InvalidRequest, NotFound) as exc:
+        raise _fail(exc) from None
+
+
+def _done(as_json: bool, data: Any, message: str) -> None:
+    if as_json:
+        console.print_json(json.dumps(data))
+    else:
+        console.print(message)
 
 
 def _summary(inc: Incident) -> dict[str, Any]:
@@ -188,7 +205,7 @@ def incident_open(
 
     Example: clarion incident open --title "Invoices are slow to send" --component invoicing --severity SEV3
     """
-    try:
+    with _user_errors():
         b = _backend(local, stack, region, runbooks)
         inc = declare_incident(
             b.runbook,
@@ -202,12 +219,11 @@ def incident_open(
             now=datetime.now(UTC),
             drill=drill,
         )
-    except (CliError, InvalidRequest) as exc:
-        raise _fail(exc) from None
-    if as_json:
-        console.print_json(json.dumps(_summary(inc)))
-    else:
-        console.print(f"[green]✓[/green] incident {inc.id} opened ({inc.severity.value}); the workflow has started")
+    _done(
+        as_json,
+        _summary(inc),
+        f"[green]✓[/green] incident {inc.id} opened ({inc.severity.value}); the workflow has started",
+    )
 
 
 @incident_app.command("update")
@@ -229,7 +245,7 @@ def incident_update(
 
     Example: clarion incident update payments-20261123T140500-ab12cd34 --status identified --cause "a bad deploy"
     """
-    try:
+    with _user_errors():
         b = _backend(local, stack, region, runbooks)
         inc, draft = update_incident(
             b.store,
@@ -243,12 +259,11 @@ def incident_update(
             severity=severity,
             publish=publish,
         )
-    except (CliError, InvalidRequest, NotFound) as exc:
-        raise _fail(exc) from None
-    if as_json:
-        console.print_json(json.dumps({**_summary(inc), "update_draft": draft}))
-    else:
-        console.print(f"[green]✓[/green] {inc.id} updated" + (f"; update {draft} is being drafted" if draft else ""))
+    _done(
+        as_json,
+        {**_summary(inc), "update_draft": draft},
+        f"[green]✓[/green] {inc.id} updated" + (f"; update {draft} is being drafted" if draft else ""),
+    )
 
 
 @incident_app.command("resolve")
@@ -265,15 +280,10 @@ def incident_resolve(
 
     Example: clarion incident resolve payments-20261123T140500-ab12cd34
     """
-    try:
+    with _user_errors():
         b = _backend(local, stack, region, runbooks)
         inc = resolve_incident(b.store, b.workflow, incident_id, actor=_actor(), now=datetime.now(UTC), cause=cause)
-    except (CliError, InvalidRequest, NotFound) as exc:
-        raise _fail(exc) from None
-    if as_json:
-        console.print_json(json.dumps(_summary(inc)))
-    else:
-        console.print(f"[green]✓[/green] {inc.id} is being resolved")
+    _done(as_json, _summary(inc), f"[green]✓[/green] {inc.id} is being resolved")
 
 
 @incident_app.command("list")
@@ -289,10 +299,8 @@ def incident_list(
 
     Example: clarion incident list --open --json
     """
-    try:
+    with _user_errors():
         b = _backend(local, stack, region, runbooks)
-    except CliError as exc:
-        raise _fail(exc) from None
     rows = [_summary(i) for i in b.store.list_incidents(open_only=open_only)]
     if as_json:
         console.print_json(json.dumps(rows))
@@ -314,13 +322,11 @@ def incident_show(
 
     Example: clarion incident show payments-20261123T140500-ab12cd34 --postmortem
     """
-    try:
+    with _user_errors():
         b = _backend(local, stack, region, runbooks)
         inc = b.store.get_incident(incident_id)
         if inc is None:
             raise NotFound(f"no incident {incident_id!r}; `clarion incident list` shows them")
-    except (CliError, NotFound) as exc:
-        raise _fail(exc) from None
     if postmortem:
         text = b.wstore.get_document(incident_id, "postmortem.md")
         if text is None:
@@ -364,7 +370,7 @@ def maintenance_schedule(
     Example: clarion maintenance schedule --title "Login upgrade" --component login
     --start 2026-11-25T02:00Z --end 2026-11-25T04:00Z
     """
-    try:
+    with _user_errors():
         b = _backend(local, stack, region, runbooks)
         m = schedule_maintenance(
             b.runbook,
@@ -377,12 +383,7 @@ def maintenance_schedule(
             actor=_actor(),
             now=datetime.now(UTC),
         )
-    except (CliError, InvalidRequest) as exc:
-        raise _fail(exc) from None
-    if as_json:
-        console.print_json(json.dumps(_summary(m)))
-    else:
-        console.print(f"[green]✓[/green] maintenance {m.id} scheduled and announced")
+    _done(as_json, _summary(m), f"[green]✓[/green] maintenance {m.id} scheduled and announced")
 
 
 @maintenance_app.command("list")
@@ -397,10 +398,8 @@ def maintenance_list(
 
     Example: clarion maintenance list --json
     """
-    try:
+    with _user_errors():
         b = _backend(local, stack, region, runbooks)
-    except CliError as exc:
-        raise _fail(exc) from None
     rows = [_summary(m) for m in b.store.list_incidents(kind=IncidentKind.MAINTENANCE)]
     if as_json:
         console.print_json(json.dumps(rows))
@@ -421,18 +420,13 @@ def maintenance_cancel(
 
     Example: clarion maintenance cancel maint-core-20261125T020000-ab12cd34
     """
-    try:
+    with _user_errors():
         b = _backend(local, stack, region, runbooks)
         m = cancel_maintenance(b.store, maintenance_id, actor=_actor(), now=datetime.now(UTC))
-    except (CliError, InvalidRequest, NotFound) as exc:
-        raise _fail(exc) from None
     arn = b.workflow.state_machine_arn.replace(":stateMachine:", ":execution:") + f":{maintenance_id}-maintenance"
     with contextlib.suppress(ClientError):  # already finished, or never started: nothing to stop
         b.sfn.stop_execution(executionArn=arn, cause="maintenance cancelled")
-    if as_json:
-        console.print_json(json.dumps(_summary(m)))
-    else:
-        console.print(f"[green]✓[/green] maintenance {m.id} cancelled")
+    _done(as_json, _summary(m), f"[green]✓[/green] maintenance {m.id} cancelled")
 
 
 # --- drill ----------------------------------------------------------------------------------------
@@ -457,13 +451,11 @@ def drill(
     """
     from clarion.cli.drill import run_drill
 
-    try:
+    with _user_errors():
         b = _backend(local, stack, region, runbooks)
         report = run_drill(
             b, scenario, wait_seconds=wait, on_progress=None if as_json else lambda m: console.print(f"  {m}")
         )
-    except CliError as exc:
-        raise _fail(exc) from None
     if as_json:
         console.print_json(json.dumps(report.to_json()))
     else:
