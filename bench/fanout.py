@@ -30,7 +30,7 @@ sys.path.insert(0, str(ROOT / "functions"))
 from botocore.stub import Stubber  # noqa: E402
 from clarion.domain.enums import ComponentStatus, Severity  # noqa: E402
 from clarion.domain.incident import Change, Incident, IncidentWrite  # noqa: E402
-from clarion.domain.runbook import (  # noqa: E402
+from clarion.domain.runbooks.model import (  # noqa: E402
     Component,
     ComponentGroup,
     ComponentsFile,

@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "functions"))
 
 import clarion.local.environment as local_env  # noqa: E402
-from clarion.domain.alarm import state_change_event  # noqa: E402
+from clarion.domain.alarms.events import state_change_event  # noqa: E402
 from clarion.domain.enums import Severity  # noqa: E402
 from clarion.handlers.observability import logger  # noqa: E402
 from clarion.local.environment import LocalEnvironment, invoke_intake  # noqa: E402

@@ -48,7 +48,7 @@ def fresh(snippet: str, runs: int) -> list[float]:
 
 
 def warm(events: int) -> list[float]:
-    from clarion.domain.alarm import state_change_event
+    from clarion.domain.alarms.events import state_change_event
     from clarion.handlers.observability import logger
     from clarion.local.environment import LocalEnvironment, invoke_intake
     from clarion.local.moto_glue import EmbeddedMoto

@@ -27,7 +27,7 @@ sys.path.insert(0, str(ROOT / "functions"))
 
 import boto3  # noqa: E402
 from clarion.adapters.s3_page_publisher import S3Target, StatusPagePublisher  # noqa: E402
-from clarion.domain.runbook import Component, ComponentGroup, ComponentsFile, Runbook  # noqa: E402
+from clarion.domain.runbooks.model import Component, ComponentGroup, ComponentsFile, Runbook  # noqa: E402
 from clarion.domain.status_page import PageIncident, PageUpdate  # noqa: E402
 from clarion.runbook_loader import load_runbook  # noqa: E402
 from clarion.status_page.render import SiteRenderer  # noqa: E402

@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from clarion.domain.runbook import Runbook
+from clarion.domain.runbooks.model import Runbook
 from clarion.runbook_loader import load_runbook
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -10,8 +10,8 @@ from clarion.domain.enums import IncidentKind
 from clarion.domain.incident import AlarmRecord, Change, Incident, Signal, TimelineEntry
 
 if TYPE_CHECKING:  # annotations only: drafts pull in Jinja, which the intake never needs
-    from clarion.domain.approval import ApprovalRequest
-    from clarion.domain.drafts import Draft
+    from clarion.domain.approvals.links import ApprovalRequest
+    from clarion.domain.messaging.drafts import Draft
 
 
 class IncidentStore(Protocol):

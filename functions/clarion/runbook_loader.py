@@ -20,7 +20,7 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from clarion.domain.enums import Phase
 from clarion.domain.errors import RunbookError
-from clarion.domain.runbook import (
+from clarion.domain.runbooks.model import (
     ComponentsFile,
     PoliciesFile,
     Problem,
@@ -204,7 +204,7 @@ def validate_runbook(path: str | Path, *, with_lint: bool = True) -> tuple[Runbo
         return None, problems
     runbook = Runbook.model_validate({"templates": templates, **parsed})
     if with_lint:
-        from clarion.domain.lint import lint  # Jinja and rendering: only when the lint runs
+        from clarion.domain.runbooks.lint import lint  # Jinja and rendering: only when the lint runs
 
         problems.extend(_place(sources, lint(runbook)))
     errors = [p for p in problems if p.level == "error"]

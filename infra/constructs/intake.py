@@ -13,7 +13,7 @@ from aws_cdk import aws_lambda_destinations as destinations
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_stepfunctions as sfn
-from clarion.domain.alarm import STATE_CHANGE
+from clarion.domain.alarms.events import STATE_CHANGE
 from constructs import Construct
 
 from infra.constructs.lambda_package import ARCHITECTURE, RUNTIME

@@ -13,7 +13,7 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
-from clarion.domain.runbook import Deliveries
+from clarion.domain.runbooks.model import Deliveries
 from constructs import Construct
 
 from infra.constructs.lambda_package import ARCHITECTURE, RUNTIME

@@ -8,7 +8,7 @@ from typing import Any
 from aws_cdk import Acknowledgment, ArnFormat, Aws, CfnOutput, Stack, Token, Validations
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_logs as logs
-from clarion.domain.runbook import Deliveries
+from clarion.domain.runbooks.model import Deliveries
 from constructs import Construct
 
 from infra.config import ClarionConfig

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from clarion.cli import backend as cli_backend
 from clarion.cli.main import app
-from clarion.domain.runbook import Runbook
+from clarion.domain.runbooks.model import Runbook
 from clarion.handlers.observability import logger
 from clarion.local.environment import LocalEnvironment
 from clarion.local.moto_glue import EmbeddedMoto
@@ -79,7 +79,7 @@ def test_drill_reports_latencies_and_never_reaches_customers(local: LocalEnviron
     assert steps[0] == "opened" and "drill_suppressed" in steps and steps[-1] == "postmortem_drafted"
     assert all(s["seconds"] >= 0 for s in report["steps"])
     timeline = local.store().timeline(report["incident_id"])
-    from clarion.domain.workflow import route_reaches_customers
+    from clarion.domain.workflow.service import route_reaches_customers
 
     assert not any(e.kind == "message_sent" and route_reaches_customers(e.data["route"]) for e in timeline)
     assert any(e.kind == "drill_suppressed" and e.data["route"] == "status_page" for e in timeline)

@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from clarion.domain.runbook import Runbook
+from clarion.domain.runbooks.model import Runbook
 from clarion.status_page.render import SiteRenderer
 from clarion.status_page.sample import sample_history
 

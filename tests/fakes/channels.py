@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from clarion.domain.approval_desk import TaskDecider, TaskGone
-from clarion.domain.drafts import Draft
+from clarion.domain.approvals.desk import TaskDecider, TaskGone
 from clarion.domain.incident import Incident
-from clarion.domain.workflow import ChannelError, Delivery
+from clarion.domain.messaging.drafts import Draft
+from clarion.domain.workflow.service import ChannelError, Delivery
 from clarion.ports import Mailer, Notifier
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from clarion.domain.approval import ApprovalRequest, ApprovalStatus
-from clarion.domain.drafts import Draft
+from clarion.domain.approvals.links import ApprovalRequest, ApprovalStatus
+from clarion.domain.messaging.drafts import Draft
 from clarion.ports import WorkflowStore
 
 

@@ -11,7 +11,7 @@ import pytest
 from clarion.adapters.dynamodb_store import DynamoDBIncidentStore
 from clarion.adapters.stepfunctions_workflow import StepFunctionsWorkflow
 from clarion.domain.errors import MalformedEvent
-from clarion.domain.runbook import Runbook
+from clarion.domain.runbooks.model import Runbook
 from clarion.handlers import intake
 from clarion.handlers.intake import IntakeRuntime, handle
 from clarion.local.context import LocalLambdaContext

@@ -9,7 +9,7 @@ from typing import Any
 import boto3
 import pytest
 from clarion.adapters.s3_page_publisher import MANIFEST, S3Target, StatusPagePublisher
-from clarion.domain.runbook import Runbook
+from clarion.domain.runbooks.model import Runbook
 from clarion.domain.status_page import PageIncident, PageUpdate
 from clarion.status_page.render import SiteRenderer
 from clarion.status_page.sample import sample_history

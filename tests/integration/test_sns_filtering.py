@@ -9,10 +9,10 @@ from typing import Any
 
 import boto3
 from clarion.adapters.channels import SnsDelivery
-from clarion.domain.drafts import build_draft
 from clarion.domain.enums import ComponentStatus, Phase, Severity
 from clarion.domain.incident import Incident
-from clarion.domain.runbook import Runbook
+from clarion.domain.messaging.drafts import build_draft
+from clarion.domain.runbooks.model import Runbook
 
 NOW = datetime(2026, 11, 23, 14, 0, tzinfo=UTC)
 

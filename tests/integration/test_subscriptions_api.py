@@ -9,7 +9,7 @@ from urllib.parse import urlencode
 
 import boto3
 from clarion.adapters.dynamodb_store import DynamoDBSubscriptionStore
-from clarion.domain.runbook import Runbook
+from clarion.domain.runbooks.model import Runbook
 from clarion.domain.subscriptions import RATE_LIMIT, SubscriptionDesk
 from clarion.handlers.subscriptions import build_app
 from clarion.local.context import LocalLambdaContext

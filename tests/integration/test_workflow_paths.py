@@ -11,11 +11,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from clarion.domain.alarm import state_change_event
+from clarion.domain.alarms.events import state_change_event
 from clarion.domain.enums import ComponentStatus, IncidentKind, Severity
 from clarion.domain.incident import Change, Incident, IncidentWrite
-from clarion.domain.runbook import Runbook
-from clarion.domain.workflow import ChannelError
+from clarion.domain.runbooks.model import Runbook
+from clarion.domain.workflow.service import ChannelError
 from clarion.handlers.observability import logger
 from clarion.local.demo import _http, approve
 from clarion.local.environment import LocalEnvironment, invoke_intake

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from clarion.domain.alarm import AlarmEvent, parse_alarm_event, state_change_event
+from clarion.domain.alarms.events import AlarmEvent, parse_alarm_event, state_change_event
 from clarion.domain.enums import AlarmState
 from clarion.domain.errors import IgnoredEvent, MalformedEvent
 from hypothesis import HealthCheck, given, settings

@@ -8,12 +8,12 @@ from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
-from clarion.domain.approval import ApprovalStatus, csrf_token, sign_link
-from clarion.domain.approval_desk import ApprovalDesk
+from clarion.domain.approvals.desk import ApprovalDesk
+from clarion.domain.approvals.links import ApprovalStatus, csrf_token, sign_link
 from clarion.domain.enums import ComponentStatus, Severity
 from clarion.domain.incident import Change, Incident, IncidentWrite
-from clarion.domain.runbook import Runbook
-from clarion.domain.workflow import WorkflowService, WorkflowSettings
+from clarion.domain.runbooks.model import Runbook
+from clarion.domain.workflow.service import WorkflowService, WorkflowSettings
 from hypothesis import given, settings
 from hypothesis import strategies as st
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from clarion.domain.alarm import parse_alarm_event, state_change_event
+from clarion.domain.alarms.events import parse_alarm_event, state_change_event
+from clarion.domain.alarms.intake import IntakeOutcome, apply_alarm, deliver_signals
 from clarion.domain.enums import AlarmState, ComponentStatus, IncidentKind, InsufficientDataPolicy, Severity
 from clarion.domain.errors import ConcurrentUpdate
 from clarion.domain.incident import Change, Incident, IncidentWrite
-from clarion.domain.intake import IntakeOutcome, apply_alarm, deliver_signals
-from clarion.domain.runbook import Runbook
+from clarion.domain.runbooks.model import Runbook
 
 from tests.fakes.store import InMemoryIncidentStore
 from tests.fakes.workflow import RecordingWorkflow

@@ -7,10 +7,10 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 
-from clarion.domain.alarm import parse_alarm_event, state_change_event
+from clarion.domain.alarms.events import parse_alarm_event, state_change_event
+from clarion.domain.alarms.intake import apply_alarm, route
 from clarion.domain.enums import AlarmState
-from clarion.domain.intake import apply_alarm, route
-from clarion.domain.runbook import Runbook
+from clarion.domain.runbooks.model import Runbook
 from clarion.ports import IncidentStore
 from clarion.runbook_loader import load_runbook
 from hypothesis import HealthCheck, given, settings

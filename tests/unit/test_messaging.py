@@ -16,10 +16,10 @@ import boto3
 import pytest
 from botocore.stub import ANY, Stubber
 from clarion.adapters.messaging import ChatWebhooks, CustomerEmail, MobilePush, SmsDirect, VoiceDirect, WhatsApp
-from clarion.domain.drafts import build_draft
 from clarion.domain.enums import ComponentStatus, Phase, Severity
 from clarion.domain.incident import Incident
-from clarion.domain.runbook import (
+from clarion.domain.messaging.drafts import build_draft
+from clarion.domain.runbooks.model import (
     Deliveries,
     EmailDelivery,
     PushDelivery,
@@ -29,7 +29,7 @@ from clarion.domain.runbook import (
     Webhook,
     WhatsAppDelivery,
 )
-from clarion.domain.workflow import ChannelError, route_reaches_customers
+from clarion.domain.workflow.service import ChannelError, route_reaches_customers
 from pytest_socket import enable_socket
 
 from tests.fakes.workflow_store import InMemoryWorkflowStore

@@ -3,9 +3,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-from clarion.domain.alarm import parse_alarm_event, state_change_event
-from clarion.domain.intake import route
-from clarion.domain.runbook import AlarmMatch, Runbook
+from clarion.domain.alarms.events import parse_alarm_event, state_change_event
+from clarion.domain.alarms.intake import route
+from clarion.domain.runbooks.model import AlarmMatch, Runbook
 
 from tests.conftest import load_event
 

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import math
 
-from clarion.domain.sms import GSM7_BASIC, GSM7_EXTENSION, count_segments
+from clarion.domain.messaging.sms import GSM7_BASIC, GSM7_EXTENSION, count_segments
 from hypothesis import given
 from hypothesis import strategies as st
 

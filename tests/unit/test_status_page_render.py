@@ -12,7 +12,7 @@ from typing import Any
 import feedparser
 import pytest
 from clarion.domain.enums import ComponentStatus
-from clarion.domain.runbook import Runbook
+from clarion.domain.runbooks.model import Runbook
 from clarion.domain.status_page import PageIncident, PageUpdate
 from clarion.runbook_loader import load_runbook
 from clarion.status_page.render import HISTORY_PAGE_SIZE, RenderResult, RenderState, SiteRenderer

@@ -11,7 +11,7 @@ from typing import Any
 
 import boto3
 import pytest
-from clarion.domain.runbook import Runbook
+from clarion.domain.runbooks.model import Runbook
 from clarion.domain.subscriptions import CODE_TRIES, RATE_LIMIT, SubscriptionDesk, filter_policy
 from clarion.status_page.render import SiteRenderer
 from moto import mock_aws

@@ -10,8 +10,8 @@ from botocore.stub import Stubber
 from clarion.adapters.channels import SnsDelivery
 from clarion.domain.enums import ComponentStatus, Severity
 from clarion.domain.incident import Change, Incident, IncidentWrite
-from clarion.domain.runbook import Runbook
-from clarion.domain.workflow import ChannelError, ChannelFailed, WorkflowService, WorkflowSettings
+from clarion.domain.runbooks.model import Runbook
+from clarion.domain.workflow.service import ChannelError, ChannelFailed, WorkflowService, WorkflowSettings
 
 from tests.fakes.channels import RecordingMailer, RecordingNotifier, ScriptedDelivery
 from tests.fakes.store import InMemoryIncidentStore

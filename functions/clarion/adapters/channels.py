@@ -13,12 +13,12 @@ from botocore.exceptions import BotoCoreError, ClientError
 from markupsafe import escape
 
 from clarion.adapters.s3_page_publisher import PublishReport
-from clarion.domain.approval_desk import TaskGone
-from clarion.domain.drafts import Draft
+from clarion.domain.approvals.desk import TaskGone
 from clarion.domain.enums import Audience, Channel, IncidentKind
 from clarion.domain.incident import Change, Incident, TimelineEntry
+from clarion.domain.messaging.drafts import Draft
 from clarion.domain.status_page import AffectedComponent, PageIncident, page_incident_from
-from clarion.domain.workflow import ChannelError
+from clarion.domain.workflow.service import ChannelError
 from clarion.ports import IncidentStore, WorkflowStore
 
 TRANSIENT = {

@@ -20,11 +20,11 @@ from typing import TYPE_CHECKING, Any
 import boto3
 from botocore.exceptions import ClientError
 
-from clarion.domain.approval import ApprovalRequest
-from clarion.domain.drafts import Draft
+from clarion.domain.approvals.links import ApprovalRequest
 from clarion.domain.enums import IncidentKind
 from clarion.domain.errors import ConcurrentUpdate
 from clarion.domain.incident import AlarmRecord, Change, Incident, TimelineEntry
+from clarion.domain.messaging.drafts import Draft
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient

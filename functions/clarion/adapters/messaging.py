@@ -1,5 +1,5 @@
 """Deliveries through AWS End User Messaging (SMS, voice, push, WhatsApp), SES v2 customer email and
-chat webhooks. Each implements ``clarion.domain.workflow.Delivery``.
+chat webhooks. Each implements ``clarion.domain.workflow.service.Delivery``.
 
 Sends to several recipients are recorded per recipient in the send ledger (the workflow store's
 claims), so a retry after a failure partway through resends only what was not sent. SMS bodies are
@@ -21,10 +21,11 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from clarion.adapters.channels import channel_error
-from clarion.domain.drafts import Draft, DraftMessage
 from clarion.domain.enums import Audience, Channel
 from clarion.domain.incident import Incident
-from clarion.domain.runbook import (
+from clarion.domain.messaging.drafts import Draft, DraftMessage
+from clarion.domain.messaging.sms import count_segments
+from clarion.domain.runbooks.model import (
     EmailDelivery,
     PushDelivery,
     SmsDelivery,
@@ -32,8 +33,7 @@ from clarion.domain.runbook import (
     Webhook,
     WhatsAppDelivery,
 )
-from clarion.domain.sms import count_segments
-from clarion.domain.workflow import ChannelError
+from clarion.domain.workflow.service import ChannelError
 from clarion.ports import WorkflowStore
 
 

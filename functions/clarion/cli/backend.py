@@ -20,7 +20,7 @@ from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, 
 from clarion.adapters.dynamodb_store import DynamoDBIncidentStore, DynamoDBWorkflowStore
 from clarion.adapters.stepfunctions_workflow import StepFunctionsWorkflow
 from clarion.domain.errors import ClarionError, RunbookError
-from clarion.domain.runbook import Runbook
+from clarion.domain.runbooks.model import Runbook
 from clarion.runbook_loader import load_runbook
 
 STATE_FILE = Path(os.environ.get("CLARION_LOCAL_STATE", ".clarion/local.json"))

@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from clarion.cli.backend import Backend, CliError
-from clarion.domain.alarm import DRILL_TAG, state_change_event
+from clarion.domain.alarms.events import DRILL_TAG, state_change_event
 
 SCENARIOS: dict[str, dict[str, Any]] = {
     "public-api": {

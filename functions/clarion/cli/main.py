@@ -14,7 +14,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from clarion.domain.runbook import Runbook
+from clarion.domain.runbooks.model import Runbook
 
 app = typer.Typer(
     name="clarion",

@@ -23,7 +23,7 @@ from clarion.cli.backend import STATE_FILE, Backend, CliError, deployed_backend,
 from clarion.domain.enums import ComponentStatus, IncidentKind, IncidentStatus, Severity
 from clarion.domain.errors import NotFound
 from clarion.domain.incident import Incident
-from clarion.domain.manual import (
+from clarion.domain.workflow.manual import (
     InvalidRequest,
     cancel_maintenance,
     declare_incident,

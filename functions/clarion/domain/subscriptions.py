@@ -24,8 +24,8 @@ from typing import Any, Protocol
 
 from jinja2 import Environment
 
-from clarion.domain.runbook import Runbook, localized
-from clarion.domain.sms import count_segments
+from clarion.domain.messaging.sms import count_segments
+from clarion.domain.runbooks.model import Runbook, localized
 
 EMAIL = re.compile(
     r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"

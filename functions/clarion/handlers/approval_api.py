@@ -14,7 +14,7 @@ from urllib.parse import parse_qsl
 from aws_lambda_powertools.event_handler import LambdaFunctionUrlResolver, Response
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from clarion.domain.approval_desk import ApprovalDesk, Page
+from clarion.domain.approvals.desk import ApprovalDesk, Page
 from clarion.handlers.observability import logger, metrics
 
 HEADERS = {

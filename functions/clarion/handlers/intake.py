@@ -1,7 +1,7 @@
 """Alarm intake: EventBridge "CloudWatch Alarm State Change" events and alarm Lambda actions.
 
 Thin: parse the event, dedupe it (Powertools Idempotency on alarm ARN + state + state timestamp),
-apply it with :func:`clarion.domain.intake.apply_alarm`, and map errors to logs and metrics.
+apply it with :func:`clarion.domain.alarms.intake.apply_alarm`, and map errors to logs and metrics.
 """
 
 from __future__ import annotations
@@ -15,10 +15,10 @@ from typing import Any
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from clarion.domain.alarm import AlarmEvent, parse_alarm_event
+from clarion.domain.alarms.events import AlarmEvent, parse_alarm_event
+from clarion.domain.alarms.intake import apply_alarm
 from clarion.domain.errors import IgnoredEvent, MalformedEvent
-from clarion.domain.intake import apply_alarm
-from clarion.domain.runbook import Runbook
+from clarion.domain.runbooks.model import Runbook
 from clarion.handlers.observability import logger, metrics
 from clarion.handlers.settings import IntakeSettings, load_settings
 from clarion.ports import IncidentStore, Workflow

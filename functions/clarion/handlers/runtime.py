@@ -28,9 +28,9 @@ from clarion.adapters.channels import (
 from clarion.adapters.dynamodb_store import DynamoDBIncidentStore, DynamoDBWorkflowStore
 from clarion.adapters.s3_page_publisher import S3Target, StatusPagePublisher
 from clarion.adapters.stepfunctions_workflow import StepFunctionsWorkflow
-from clarion.domain.approval_desk import ApprovalDesk
-from clarion.domain.runbook import Runbook, localized
-from clarion.domain.workflow import WorkflowService, WorkflowSettings
+from clarion.domain.approvals.desk import ApprovalDesk
+from clarion.domain.runbooks.model import Runbook, localized
+from clarion.domain.workflow.service import WorkflowService, WorkflowSettings
 from clarion.handlers.settings import load_settings
 from clarion.runbook_loader import load_runbook
 from clarion.status_page.render import SiteRenderer

@@ -1,5 +1,5 @@
 """The workflow's Task states: one function, one typed request per step. Thin: parse, call the
-step on :class:`clarion.domain.workflow.WorkflowService`, return its result. Task tokens are never
+step on :class:`clarion.domain.workflow.service.WorkflowService`, return its result. Task tokens are never
 logged."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, ConfigDict, Field
 
-from clarion.domain.workflow import WorkflowService
+from clarion.domain.workflow.service import WorkflowService
 from clarion.handlers.observability import logger, metrics
 
 Step = Literal[

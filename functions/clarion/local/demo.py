@@ -21,7 +21,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from clarion.domain.alarm import state_change_event
+from clarion.domain.alarms.events import state_change_event
 from clarion.domain.enums import Severity
 from clarion.domain.incident import Incident
 from clarion.local.environment import LocalEnvironment, invoke_intake

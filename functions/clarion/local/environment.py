@@ -17,9 +17,9 @@ import boto3
 from clarion.adapters.channels import secret_key
 from clarion.adapters.dynamodb_store import DynamoDBIncidentStore, DynamoDBWorkflowStore, table_definition
 from clarion.adapters.stepfunctions_workflow import StepFunctionsWorkflow
-from clarion.domain.approval_desk import ApprovalDesk
-from clarion.domain.runbook import Runbook
-from clarion.domain.workflow import WorkflowService
+from clarion.domain.approvals.desk import ApprovalDesk
+from clarion.domain.runbooks.model import Runbook
+from clarion.domain.workflow.service import WorkflowService
 from clarion.handlers.intake import IntakeRuntime
 from clarion.handlers.runtime import PageTarget, Wiring, build
 from clarion.local.moto_glue import EmbeddedMoto, route_lambda_invokes

@@ -24,8 +24,8 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup, escape
 
 from clarion.domain.enums import ComponentStatus, IncidentStatus, MaintenanceStatus
-from clarion.domain.i18n import format_utc, status_label
-from clarion.domain.runbook import Runbook, localized
+from clarion.domain.messaging.i18n import format_utc, status_label
+from clarion.domain.runbooks.model import Runbook, localized
 from clarion.domain.status_page import (
     PageIncident,
     Uptime,

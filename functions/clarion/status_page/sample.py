@@ -20,8 +20,8 @@ from clarion.domain.enums import (
     Severity,
 )
 from clarion.domain.incident import Incident
-from clarion.domain.messages import context_for, render
-from clarion.domain.runbook import Runbook, localized
+from clarion.domain.messaging.render import context_for, render
+from clarion.domain.runbooks.model import Runbook, localized
 from clarion.domain.status_page import AffectedComponent, PageIncident, PageUpdate
 
 _PROGRESS = [

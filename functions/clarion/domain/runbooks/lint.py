@@ -2,7 +2,7 @@
 
 * Customer templates of an open incident state the scope, the start time and the next update.
 * SMS bodies, rendered with the longest realistic values, fit the configured segment budget
-  (real GSM-7 / UCS-2 arithmetic, :mod:`clarion.domain.sms`).
+  (real GSM-7 / UCS-2 arithmetic, :mod:`clarion.domain.messaging.sms`).
 * Jargon from the configured list is flagged in customer templates.
 * A provider's name appears only on the status-page channel; elsewhere "one of our providers".
 * Templates use only known variables and compile; every text given per language has each language.
@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from jinja2 import TemplateSyntaxError, meta
 
 from clarion.domain.enums import Audience, Channel, Phase
-from clarion.domain.messages import (
+from clarion.domain.messaging.render import (
     REQUIRED_OPEN,
     VARIABLES,
     context_for,
@@ -24,8 +24,8 @@ from clarion.domain.messages import (
     render,
     sample_incident,
 )
-from clarion.domain.runbook import Problem, Runbook
-from clarion.domain.sms import count_segments
+from clarion.domain.messaging.sms import count_segments
+from clarion.domain.runbooks.model import Problem, Runbook
 
 _SAMPLE_NOW = datetime(2026, 11, 23, 14, 5, tzinfo=UTC)
 

@@ -20,10 +20,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
 
-from clarion.domain.alarm import AlarmEvent
+from clarion.domain.alarms.events import AlarmEvent
 from clarion.domain.enums import AlarmState, ComponentStatus, InsufficientDataPolicy
 from clarion.domain.errors import ConcurrentUpdate
-from clarion.domain.i18n import status_label
 from clarion.domain.incident import (
     AlarmLink,
     AlarmRecord,
@@ -34,7 +33,8 @@ from clarion.domain.incident import (
     TimelineEntry,
     incident_id_for,
 )
-from clarion.domain.runbook import Rule, Runbook, localized
+from clarion.domain.messaging.i18n import status_label
+from clarion.domain.runbooks.model import Rule, Runbook, localized
 from clarion.ports import IncidentStore, Workflow
 
 MAX_ATTEMPTS = 8

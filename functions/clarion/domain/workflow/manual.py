@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from clarion.domain.alarms.intake import deliver_signals
 from clarion.domain.enums import ComponentStatus, IncidentKind, IncidentStatus, MaintenanceStatus, Severity
 from clarion.domain.errors import ClarionError, ConcurrentUpdate, NotFound
 from clarion.domain.incident import Change, Incident, IncidentWrite, TimelineEntry, incident_id_for
-from clarion.domain.intake import deliver_signals
-from clarion.domain.runbook import Runbook
+from clarion.domain.runbooks.model import Runbook
 from clarion.ports import IncidentStore, Workflow
 
 

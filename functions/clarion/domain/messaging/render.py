@@ -18,9 +18,9 @@ from jinja2.sandbox import SandboxedEnvironment
 from pydantic import BaseModel, ConfigDict
 
 from clarion.domain.enums import Audience, Channel, ComponentStatus, IncidentStatus, Phase
-from clarion.domain.i18n import format_minutes, format_utc, status_label, unnamed_provider
 from clarion.domain.incident import Incident
-from clarion.domain.runbook import Runbook, localized
+from clarion.domain.messaging.i18n import format_minutes, format_utc, status_label, unnamed_provider
+from clarion.domain.runbooks.model import Runbook, localized
 
 #: Every variable a template may use, with what it holds. Documented in runbooks/README.md.
 VARIABLES: dict[str, str] = {

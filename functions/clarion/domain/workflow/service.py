@@ -13,8 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from clarion.domain.approval import ApprovalRequest, ApprovalStatus, Approver, link_url, new_approval_id
-from clarion.domain.drafts import Draft, build_draft
+from clarion.domain.approvals.links import ApprovalRequest, ApprovalStatus, Approver, link_url, new_approval_id
 from clarion.domain.enums import (
     Audience,
     Channel,
@@ -24,9 +23,10 @@ from clarion.domain.enums import (
     TimeoutAction,
 )
 from clarion.domain.errors import ClarionError, ConcurrentUpdate, NotFound
-from clarion.domain.i18n import format_utc
 from clarion.domain.incident import Change, Incident, IncidentWrite, TimelineEntry
-from clarion.domain.runbook import Runbook
+from clarion.domain.messaging.drafts import Draft, build_draft
+from clarion.domain.messaging.i18n import format_utc
+from clarion.domain.runbooks.model import Runbook
 from clarion.ports import IncidentStore, Mailer, Notifier, Workflow, WorkflowStore
 
 CONTINUE_AS_NEW_AFTER = 100  # monitoring iterations per execution: ~30 history events each, far below 25,000
@@ -438,7 +438,7 @@ def approval_email(
     timeline: list[TimelineEntry] | None = None,
 ) -> tuple[str, str, str]:
     """Subject, plain text and HTML of an approval request. The HTML is rendered with autoescape."""
-    from clarion.domain.approval_page import render_email_html
+    from clarion.domain.approvals.page import render_email_html
 
     lang = runbook.settings.default_language
     title = incident.title.get(lang, incident.id)

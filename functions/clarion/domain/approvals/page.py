@@ -8,13 +8,13 @@ from typing import Any
 
 from jinja2 import DictLoader, Environment
 
-from clarion.domain.approval import ApprovalRequest, Approver
-from clarion.domain.drafts import Draft
+from clarion.domain.approvals.links import ApprovalRequest, Approver
 from clarion.domain.enums import Channel
-from clarion.domain.i18n import format_utc
 from clarion.domain.incident import Incident, TimelineEntry
-from clarion.domain.runbook import Runbook
-from clarion.domain.sms import count_segments
+from clarion.domain.messaging.drafts import Draft
+from clarion.domain.messaging.i18n import format_utc
+from clarion.domain.messaging.sms import count_segments
+from clarion.domain.runbooks.model import Runbook
 
 _STYLE = (
     "body{font:16px/1.5 system-ui,sans-serif;max-width:52rem;margin:0 auto;padding:1rem;color:#1b1f24}"

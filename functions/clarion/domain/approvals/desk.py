@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import NamedTuple, Protocol
 
-from clarion.domain.approval import (
+from clarion.domain.approvals.links import (
     ApprovalRequest,
     ApprovalStatus,
     LinkProblem,
@@ -22,10 +22,10 @@ from clarion.domain.approval import (
     verify_csrf,
     verify_link,
 )
-from clarion.domain.approval_page import render_approval_page, render_result
-from clarion.domain.drafts import Draft, EditProblem, apply_edits
+from clarion.domain.approvals.page import render_approval_page, render_result
 from clarion.domain.incident import Change, Incident, TimelineEntry
-from clarion.domain.runbook import Runbook
+from clarion.domain.messaging.drafts import Draft, EditProblem, apply_edits
+from clarion.domain.runbooks.model import Runbook
 from clarion.ports import IncidentStore, WorkflowStore
 
 

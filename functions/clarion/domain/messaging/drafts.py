@@ -22,9 +22,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from clarion.domain.enums import Audience, Channel, Phase
 from clarion.domain.incident import Incident
-from clarion.domain.messages import context_for, render
-from clarion.domain.runbook import Deliveries, Runbook
-from clarion.domain.sms import count_segments
+from clarion.domain.messaging.render import context_for, render
+from clarion.domain.messaging.sms import count_segments
+from clarion.domain.runbooks.model import Deliveries, Runbook
 
 # Phases whose messages go out without asking: they follow from what approvers already saw, or are
 # announced well ahead (maintenance), and speed matters most when a problem is over.

@@ -1,0 +1,1 @@
+"""Messages: rendering templates per language, SMS arithmetic, and drafts routed to channels."""

@@ -1,0 +1,1 @@
+"""The incident workflow's steps and the commands people use to drive incidents by hand."""
