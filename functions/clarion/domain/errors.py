@@ -6,6 +6,8 @@ ClarionError
 │   └── IgnoredEvent      readable but not ours (another detail-type): logged, not counted as error
 ├── RunbookError          a runbook set that does not validate
 ├── ConcurrentUpdate      a conditional write lost a race; the caller reloads and retries
+├── TransientError        AWS throttled, answered 5xx or dropped the connection beyond the client's
+│                         own retries: the state machine retries the step (its Retry names it)
 └── NotFound              an incident, approval or resource that does not exist
 """
 
@@ -33,6 +35,10 @@ class IgnoredEvent(EventError):
 
 class ConcurrentUpdate(ClarionError):
     pass
+
+
+class TransientError(ClarionError):
+    """The name Step Functions' ``Retry`` blocks list: raise it for errors worth another try."""
 
 
 class NotFound(ClarionError):
