@@ -27,6 +27,8 @@ class Rig:
         self.wstore = InMemoryWorkflowStore()
         self.notifier = RecordingNotifier()
         self.sleeps: list[float] = []
+        self.severity = severity
+        self.mailer = RecordingMailer()
         self.deliveries = {name: ScriptedDelivery() for name in ("status_page", "sns", "chat", "email")}
         self.workflow = RecordingWorkflow()
         self.service = WorkflowService(
@@ -34,7 +36,7 @@ class Rig:
             store=self.store,
             wstore=self.wstore,
             notifier=self.notifier,
-            mailer=RecordingMailer(),
+            mailer=self.mailer,
             deliveries=self.deliveries,
             workflow=self.workflow,  # type: ignore[arg-type]
             key=lambda: b"k" * 48,

@@ -250,20 +250,25 @@ class StatusPageDelivery:
             )
             for c, s in incident.components.items()
         ]
+        update_id = f"{incident.id}-{draft.id}"
+        recorded = any(
+            e.kind == "page_update" and e.data.get("id") == update_id for e in self.store.timeline(incident.id)
+        )
         entry = TimelineEntry(
             at=self.clock(),
             kind="page_update",
             actor="workflow",
             summary=f"Status page: {status}",
             data={
-                "id": f"{incident.id}-{draft.id}",
+                "id": update_id,
                 "status": status,
                 "body": bodies,
                 "affected": affected,
                 "draft_id": draft.id,
             },
         )
-        self.store.commit(Change(timeline=[(incident.id, entry)]))
+        if not recorded:  # once per (incident, draft), however often the route is retried
+            self.store.commit(Change(timeline=[(incident.id, entry)]))
         report = self.publish(lambda: load_page_incidents(self.store))
         failed = report.failed
         if failed and len(failed) == len(report.targets):

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 import boto3
 from botocore.exceptions import ClientError
 
+from clarion.adapters.aws_errors import retry_config
 from clarion.domain.approvals.links import ApprovalRequest
 from clarion.domain.enums import IncidentKind
 from clarion.domain.errors import ConcurrentUpdate
@@ -71,7 +72,7 @@ class _Table:
 
     def __init__(self, table_name: str, client: DynamoDBClient | None = None) -> None:
         self.table = table_name
-        self.client: DynamoDBClient = client or boto3.client("dynamodb")
+        self.client: DynamoDBClient = client or boto3.client("dynamodb", config=retry_config("dynamodb"))
 
     def _get(self, pk: str, sk: str) -> dict[str, Any] | None:
         item = self.client.get_item(TableName=self.table, Key={"pk": {"S": pk}, "sk": {"S": sk}}, ConsistentRead=True)

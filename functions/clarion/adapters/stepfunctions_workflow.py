@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 import boto3
 from botocore.exceptions import ClientError
 
+from clarion.adapters.aws_errors import retry_config
 from clarion.domain.incident import Incident, Signal
 
 if TYPE_CHECKING:
@@ -22,7 +23,7 @@ def execution_name(incident: Incident, signal: Signal, suffix: str = "") -> str:
 class StepFunctionsWorkflow:
     def __init__(self, state_machine_arn: str, client: SFNClient | None = None) -> None:
         self.state_machine_arn = state_machine_arn
-        self.client: SFNClient = client or boto3.client("stepfunctions")
+        self.client: SFNClient = client or boto3.client("stepfunctions", config=retry_config("stepfunctions"))
 
     def start(
         self, incident: Incident, signal: Signal, suffix: str = "", extra: dict[str, object] | None = None

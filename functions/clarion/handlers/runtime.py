@@ -15,6 +15,7 @@ from typing import Any
 import boto3
 from pydantic import BaseModel, ConfigDict, Field
 
+from clarion.adapters.aws_errors import with_retries
 from clarion.adapters.channels import (
     ChatDelivery,
     SesMailer,
@@ -183,7 +184,7 @@ def _deployed() -> tuple[WorkflowService, ApprovalDesk]:  # pragma: no cover - e
     return build(
         load_runbook(env.runbook_path, lint=False),  # linted at synth
         wiring,
-        lambda service, region=None: boto3.client(service, region_name=region),
+        lambda service, region=None: boto3.client(service, **with_retries(service, region_name=region)),
         secret_key(env.hmac_secret_id),
     )
 

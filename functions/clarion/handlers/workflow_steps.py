@@ -1,6 +1,10 @@
 """The workflow's Task states: one function, one typed request per step. Thin: parse, call the
 step on :class:`clarion.domain.workflow.service.WorkflowService`, return its result. Task tokens are never
-logged."""
+logged.
+
+Every step is safe to run twice, so a transient AWS error (throttling, 5xx, a dropped connection,
+beyond botocore's own retries) re-runs the step here a few times with backoff; if it persists it
+leaves as ``TransientError``, which the state machine's Retry takes, and then its Catch."""
 
 from __future__ import annotations
 
@@ -11,6 +15,8 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, ConfigDict, Field
 
+from clarion.adapters.aws_errors import describe, is_transient, transient
+from clarion.domain.errors import ConcurrentUpdate
 from clarion.domain.workflow.service import WorkflowService
 from clarion.handlers.observability import logger, metrics
 
@@ -28,6 +34,7 @@ Step = Literal[
     "resolve",
     "postmortem",
     "maintenance_phase",
+    "step_failed",
 ]
 
 
@@ -44,12 +51,34 @@ class StepRequest(BaseModel):
     iteration: int = 0
     start: int = 0
     error: dict[str, Any] = Field(default_factory=dict)
+    failed_step: str = Field(default="", max_length=80)
+    continues: bool = False
 
 
 def run_step(event: dict[str, Any], service: WorkflowService) -> dict[str, Any]:
     req = StepRequest.model_validate(event)
     logger.append_keys(incident_id=req.incident_id, step=req.step)
-    s = service
+    attempts = max(1, service.settings.retry_attempts)
+    delay = service.settings.retry_base_seconds
+    for attempt in range(1, attempts + 1):
+        try:
+            return _run(req, service)
+        except ConcurrentUpdate:
+            if attempt == attempts:
+                raise
+        except Exception as exc:
+            if not is_transient(exc):
+                raise
+            logger.warning("transient AWS error", extra={"error": describe(exc), "attempt": attempt})
+            metrics.add_metric(name="TransientError", unit=MetricUnit.Count, value=1)
+            if attempt == attempts:
+                raise transient(exc) from exc
+        service.sleep(delay * service.settings.time_scale)
+        delay *= 2
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _run(req: StepRequest, s: WorkflowService) -> dict[str, Any]:
     match req.step:
         case "open":
             return s.open(req.incident_id)
@@ -79,6 +108,9 @@ def run_step(event: dict[str, Any], service: WorkflowService) -> dict[str, Any]:
             return s.postmortem(req.incident_id)
         case "maintenance_phase":
             return s.maintenance_phase(req.incident_id, req.phase)
+        case "step_failed":
+            metrics.add_metric(name="StepFailed", unit=MetricUnit.Count, value=1)
+            return s.step_failed(req.incident_id, req.failed_step, req.error, continues=req.continues)
     raise AssertionError(req.step)  # pragma: no cover - Literal covers every case
 
 

@@ -14,6 +14,7 @@ from typing import Any
 
 import boto3
 
+from clarion.adapters.aws_errors import retry_config
 from clarion.adapters.channels import secret_key
 from clarion.adapters.dynamodb_store import DynamoDBIncidentStore, DynamoDBWorkflowStore, table_definition
 from clarion.adapters.stepfunctions_workflow import StepFunctionsWorkflow
@@ -22,6 +23,7 @@ from clarion.domain.runbooks.model import Runbook
 from clarion.domain.workflow.service import WorkflowService
 from clarion.handlers.intake import IntakeRuntime
 from clarion.handlers.runtime import PageTarget, Wiring, build
+from clarion.local.faults import FaultInjector
 from clarion.local.moto_glue import EmbeddedMoto, route_lambda_invokes
 
 REPO = Path(__file__).resolve().parents[3]
@@ -79,9 +81,12 @@ TOPICS = ("customers", "technical", "chat", "internal")
 
 
 class LocalEnvironment:
-    def __init__(self, emulator: EmbeddedMoto, names: LocalNames | None = None) -> None:
+    def __init__(
+        self, emulator: EmbeddedMoto, names: LocalNames | None = None, faults: FaultInjector | None = None
+    ) -> None:
         self.emulator = emulator
         self.names = names or LocalNames()
+        self.faults = faults or FaultInjector([])
         # Explicit dummy credentials: the local mode must never reach a real account.
         self.session = boto3.session.Session(
             aws_access_key_id="local",
@@ -92,9 +97,14 @@ class LocalEnvironment:
         self.desk: ApprovalDesk | None = None
 
     def client(self, service: str, region: str | None = None) -> Any:
-        return self.session.client(  # type: ignore[call-overload]
-            service, endpoint_url=self.emulator.endpoint_url, region_name=region or self.names.region
+        """A client on the emulator, with the deployed retry budget and any ``--fault`` attached."""
+        made = self.session.client(  # type: ignore[call-overload]
+            service,
+            endpoint_url=self.emulator.endpoint_url,
+            region_name=region or self.names.region,
+            config=retry_config(service),
         )
+        return self.faults.attach(made, service)
 
     def provision(self, *, execute_workflows: bool = True) -> None:
         """Tables, topics, the page bucket, the HMAC secret, the sender identity, the steps

@@ -7,6 +7,7 @@ Every step is safe to run twice: drafts are created once per id, each route is s
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -42,6 +43,11 @@ class ChannelError(ClarionError):
 
 class ChannelFailed(ClarionError):
     """A route could not be delivered after retries: the state machine catches ``Clarion.ChannelFailed``."""
+
+
+class DeliveredUnrecorded(ClarionError):
+    """The route *was* delivered, but the send ledger could not be told. ``route_failed`` records
+    it as sent (never as failed, never for a redrive), so nobody sends it a second time."""
 
 
 class Delivery(Protocol):
@@ -105,6 +111,22 @@ class WorkflowService:
     def _say(self, incident: Incident, text: str) -> None:
         self.notifier.notify(incident, text)
         self.record(incident.id, "internal_notice", "workflow", text)
+
+    def _tell(self, incident: Incident, text: str) -> None:
+        """An internal notice that must not undo the step it reports on: when the internal channel
+        fails (after its retries), the step still succeeds and the timeline says the notice failed."""
+        try:
+            self._say(incident, text)
+        except Exception as exc:
+            # If the store is failing too, the step's own result still stands.
+            with contextlib.suppress(Exception):
+                self.record(
+                    incident.id,
+                    "internal_notice_failed",
+                    "workflow",
+                    f"Internal notice not delivered ({type(exc).__name__})",
+                    text=text,
+                )
 
     # --- steps -------------------------------------------------------------------------------
 
@@ -193,7 +215,7 @@ class WorkflowService:
             level=level,
             expires_at=request.expires_at.isoformat(),
         )
-        self._say(
+        self._tell(
             inc,
             f"Approval requested from {who} for the {draft.phase.value} messages; "
             f"answer by {format_utc(request.expires_at)}.",
@@ -227,12 +249,12 @@ class WorkflowService:
             self.wstore.save_draft(draft.model_copy(update={"status": "held"}))
             text = "No approval in time: holding. Customers have NOT been told; approve or post manually."
         self.record(incident_id, "approval_timed_out", "workflow", text, draft_id=draft_id, action=action.value)
-        self._say(inc, text)
+        self._tell(inc, text)
         return {"action": action.value, "level": level + 1}
 
     def rejected(self, incident_id: str, draft_id: str) -> dict[str, Any]:
         inc = self.incident(incident_id)
-        self._say(
+        self._tell(
             inc,
             f"The draft {draft_id} was rejected: nothing was published. The next update is drafted "
             "on the regular cadence, or post one with `clarion incident update`.",
@@ -273,25 +295,60 @@ class WorkflowService:
                     raise ChannelFailed(f"{route}: {exc} (after {attempt} attempt(s))") from exc
                 self.sleep(delay * self.settings.time_scale)
                 delay *= 2
-        self.wstore.finish_send(key, ok=True, detail=detail)
-        self.record(
-            incident_id,
-            "message_sent",
-            f"channel:{prefix}",
-            f"Sent {route} ({draft.phase.value})",
-            draft_id=draft_id,
-            route=route,
-            detail=detail,
-            attempts=attempt,
-            messages=[
-                m.model_dump(mode="json") for m in draft.messages if _on_route(route, m.audience, m.channel, m.language)
-            ],
-        )
+            except Exception as exc:
+                # Not sent: release the claim so the step's retry may send it (the ledger decides).
+                self.wstore.finish_send(key, ok=False, detail=f"{type(exc).__name__}: {exc}"[:500])
+                raise
+        self._settle(incident_id, draft, route, key, detail, attempt)
         return {"route": route, "status": "sent", "attempts": attempt}
+
+    def _settle(self, incident_id: str, draft: Draft, route: str, key: str, detail: str, attempts: int) -> None:
+        """Record a delivery that happened. The writes are idempotent and retried here; if the store
+        still fails, :class:`DeliveredUnrecorded` tells ``route_failed`` that the route *was* sent."""
+        prefix = route.split(":", 1)[0]
+        delay = self.settings.retry_base_seconds
+        for attempt in range(1, self.settings.retry_attempts + 1):
+            try:
+                self.wstore.finish_send(key, ok=True, detail=detail)
+                self.record(
+                    incident_id,
+                    "message_sent",
+                    f"channel:{prefix}",
+                    f"Sent {route} ({draft.phase.value})",
+                    draft_id=draft.id,
+                    route=route,
+                    detail=detail,
+                    attempts=attempts,
+                    messages=[
+                        m.model_dump(mode="json")
+                        for m in draft.messages
+                        if _on_route(route, m.audience, m.channel, m.language)
+                    ],
+                )
+                return
+            except Exception as exc:
+                if attempt == self.settings.retry_attempts:
+                    raise DeliveredUnrecorded(f"{route} was sent ({detail}); recording it failed: {exc}") from exc
+                self.sleep(delay * self.settings.time_scale)
+                delay *= 2
 
     def route_failed(self, incident_id: str, draft_id: str, route: str, error: dict[str, Any]) -> dict[str, Any]:
         inc = self.incident(incident_id)
         cause = str(error.get("Cause") or error.get("Error") or "unknown")[:500]
+        if str(error.get("Error", "")) == "DeliveredUnrecorded":
+            # Sent, not failed: mark the claim sent so a redrive or a retry never sends it again.
+            key = f"{incident_id}|{draft_id}|{route}"
+            self.wstore.finish_send(key, ok=True, detail=cause)
+            self.record(
+                incident_id,
+                "message_sent",
+                f"channel:{route.split(':', 1)[0]}",
+                f"Sent {route} (recorded late)",
+                draft_id=draft_id,
+                route=route,
+                detail=cause,
+            )
+            return {"route": route, "status": "sent"}
         self.record(
             incident_id,
             "message_failed",
@@ -312,8 +369,47 @@ class WorkflowService:
                     "failed_at": self.clock().isoformat(),
                 }
             )
-        self._say(inc, f"Delivery failed on {route}: {cause}. The other channels went out.")
+        self._tell(inc, f"Delivery failed on {route}: {cause}. The other channels went out.")
         return {"route": route, "status": "failed"}
+
+    def step_failed(
+        self, incident_id: str, failed_step: str, error: dict[str, Any], *, continues: bool
+    ) -> dict[str, Any]:
+        """A step failed after every retry: tell the internal channel and the dead-letter queue.
+        Each of the three is attempted on its own; this step itself never fails."""
+        cause = str(error.get("Cause") or error.get("Error") or "unknown")[:500]
+        kind = str(error.get("Error") or "error")[:100]
+        then = "the workflow continues" if continues else "the workflow stopped; act by hand (runbooks/README.md)"
+        text = f"Step {failed_step} failed after retries ({kind}): {cause}. {then}."
+        told: dict[str, bool] = {}
+        if self.dead_letters is not None:
+            try:
+                self.dead_letters(
+                    {
+                        "incident_id": incident_id,
+                        "step": failed_step,
+                        "error": kind,
+                        "cause": cause,
+                        "continues": continues,
+                        "failed_at": self.clock().isoformat(),
+                    }
+                )
+                told["dead_letters"] = True
+            except Exception:
+                told["dead_letters"] = False
+        try:
+            self.record(incident_id, "step_failed", "workflow", text, step=failed_step, error=kind)
+            told["timeline"] = True
+        except Exception:
+            told["timeline"] = False
+        try:
+            inc = self.store.get_incident(incident_id)
+            if inc is not None:
+                self.notifier.notify(inc, text)
+                told["internal"] = True
+        except Exception:
+            told["internal"] = False
+        return {"step": failed_step, "continues": continues, "told": told}
 
     def published(self, incident_id: str, draft_id: str) -> dict[str, Any]:
         draft = self.wstore.get_draft(incident_id, draft_id)
@@ -361,7 +457,7 @@ class WorkflowService:
         text = postmortem_markdown(self.runbook, inc, self.store.timeline(incident_id))
         self.wstore.save_document(incident_id, "postmortem.md", text)
         self.record(incident_id, "postmortem_drafted", "workflow", "Post-mortem draft stored", chars=len(text))
-        self._say(
+        self._tell(
             inc,
             f"Resolved. Please write the post-mortem within 5 working days; a draft built from the "
             f"timeline is stored with incident {incident_id} as postmortem.md ({len(text)} characters).",
