@@ -66,7 +66,9 @@ def _key_text(node: yaml.Node) -> str:
     return str(node.value) if isinstance(node, yaml.ScalarNode) else ""
 
 
-def _line(source: _Source, loc: tuple[str | int, ...]) -> int:
+def _line(source: _Source, loc: tuple[str | int, ...], offset: int | None = None) -> int:
+    """The line of the field at ``loc``; with ``offset``, of that line inside the field's text when the
+    text is a block scalar (``body: |``)."""
     node = source.node
     if node is None:
         return 0
@@ -83,8 +85,10 @@ def _line(source: _Source, loc: tuple[str | int, ...]) -> int:
             nxt = node.value[part]
             line = nxt.start_mark.line + 1
         if nxt is None:
-            break
+            return line
         node = nxt
+    if offset is not None and isinstance(node, yaml.ScalarNode) and node.style in ("|", ">"):
+        return node.start_mark.line + 2 + offset  # the text starts on the line after "|"
     return line
 
 
@@ -147,7 +151,8 @@ def _place(sources: dict[str, _Source], problems: list[Problem]) -> list[PlacedP
     out = []
     for p in problems:
         source = sources.get(p.section) or _Source(f"{p.section}.yaml", None)
-        out.append(PlacedProblem(source.file, _line(source, p.loc), ".".join(map(str, p.loc)), p.message, p.level))
+        line = _line(source, p.loc, p.line_offset)
+        out.append(PlacedProblem(source.file, line, ".".join(map(str, p.loc)), p.message, p.level))
     return out
 
 

@@ -149,7 +149,7 @@ def test_expired_link_is_410(world: World) -> None:
 
 def test_sms_edit_over_budget_is_refused_with_the_page(world: World) -> None:
     page = world.desk.decide(
-        world.approval_id, world.form(decision="approve", **{"msg:customers/sms/en": "é" * 400}), "/a"
+        world.approval_id, world.form(decision="approve", **{"msg:customers/sms/en": "ó" * 400}), "/a"
     )
     assert page.status == 422 and "segments" in page.html and world.status() is ApprovalStatus.PENDING
 

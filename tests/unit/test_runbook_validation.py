@@ -120,7 +120,7 @@ def test_missing_channel_template(rb_dir: Path, edit: Edit) -> None:
 
 
 def test_unknown_template_variable(rb_dir: Path, edit: Edit) -> None:
-    edit("templates/en/update.yaml", "{{ next_update_minutes }} min.", "{{ next_update_minuts }} min.")
+    edit("templates/en/update.yaml", "Next update in {{ next_update_in }}.\"", "Next update in {{ next_update_minuts }} min.\"")
     found = errors(rb_dir)
     (p,) = [p for p in found if "unknown variable" in p.message]
     assert p.file == "templates/en/update.yaml"
@@ -129,7 +129,7 @@ def test_unknown_template_variable(rb_dir: Path, edit: Edit) -> None:
 
 
 def test_template_syntax_error(rb_dir: Path, edit: Edit) -> None:
-    edit("templates/es/resolved.yaml", "{{ resolved_at }}. Sentimos", "{{ resolved_at }. Sentimos")
+    edit("templates/es/resolved.yaml", "{{ resolved_at }}. Lamentamos", "{{ resolved_at }. Lamentamos")
     found = errors(rb_dir)
     assert any("template syntax error" in p.message and p.field == "customers.sms.body" for p in found)
 
@@ -137,8 +137,8 @@ def test_template_syntax_error(rb_dir: Path, edit: Edit) -> None:
 def test_open_incident_customer_template_must_state_start_time(rb_dir: Path, edit: Edit) -> None:
     edit(
         "templates/en/investigating.yaml",
-        "body: \"We're investigating a problem with {{ component_names }} since {{ started_at }}.",
-        "body: \"We're investigating a problem with {{ component_names }}.",
+        "body: \"We're investigating a problem affecting {{ component_names }} since {{ started_at }}.",
+        "body: \"We're investigating a problem affecting {{ component_names }}.",
     )
     (p,) = errors(rb_dir)
     assert (p.file, p.field) == ("templates/en/investigating.yaml", "customers.social.body")
@@ -146,15 +146,15 @@ def test_open_incident_customer_template_must_state_start_time(rb_dir: Path, edi
 
 
 def test_sms_over_budget_is_an_error(rb_dir: Path, edit: Edit) -> None:
-    edit("clarion.yaml", "max_segments: 2", "max_segments: 1")
+    edit("clarion.yaml", "max_segments: 3", "max_segments: 1")
     found = errors(rb_dir)
-    assert all("SMS takes" in p.message for p in found)
+    assert all("sms-budget: SMS takes" in p.message for p in found)
     assert any(p.file == "templates/es/investigating.yaml" and "UCS-2" in p.message for p in found)
 
 
 def test_jargon_is_a_warning_for_customers_only(rb_dir: Path, edit: Edit) -> None:
     edit("templates/en/update.yaml", "Our team is still working on it.", "Our team is still fixing the DNS.")
-    edit("templates/en/update.yaml", "still {{ status|lower }}", "still {{ status|lower }} (DNS)")  # technical: fine
+    edit("templates/en/update.yaml", "still open ({{ status }})", "still open ({{ status }}, DNS)")  # technical: fine
     runbook, problems = validate_runbook(rb_dir)
     assert runbook is not None
     (p,) = problems

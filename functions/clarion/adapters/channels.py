@@ -265,6 +265,7 @@ class StatusPageDelivery:
                 "body": bodies,
                 "affected": affected,
                 "draft_id": draft.id,
+                "next_update_at": draft.next_update_at.isoformat() if draft.next_update_at else None,
             },
         )
         if not recorded:  # once per (incident, draft), however often the route is retried

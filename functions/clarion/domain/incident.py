@@ -5,9 +5,9 @@ from __future__ import annotations
 import hashlib
 import re
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from clarion.domain.enums import (
     AlarmState,
@@ -19,6 +19,24 @@ from clarion.domain.enums import (
 )
 
 Signal = Literal["open", "resolve", "update", "monitor", "maintenance"]
+
+ANY_LANGUAGE = "*"
+
+
+def _per_language(value: Any) -> Any:
+    """Text a person typed, per language. A plain string (records written before texts were kept per
+    language) stands for every language."""
+    if isinstance(value, str):
+        return {ANY_LANGUAGE: value} if value.strip() else {}
+    return value
+
+
+PersonText = Annotated[dict[str, str], BeforeValidator(_per_language)]
+
+
+def text_in(texts: dict[str, str], language: str) -> str:
+    """The text written for ``language`` ('' when there is none)."""
+    return texts.get(language) or texts.get(ANY_LANGUAGE, "")
 
 
 def short_hash(*parts: str, length: int = 8) -> str:
@@ -88,8 +106,9 @@ class Incident(BaseModel):
     scheduled_for: datetime | None = None  # maintenance only
     scheduled_until: datetime | None = None
     maintenance_status: MaintenanceStatus | None = None
-    cause: str = ""  # written by a person once known; shown in messages
-    eta: str = ""
+    cause: PersonText = Field(default_factory=dict)  # language -> text, written by a person once known
+    eta: PersonText = Field(default_factory=dict)  # language -> expected resolution, in the person's words
+    impact: PersonText = Field(default_factory=dict)  # maintenance: what customers will experience
     version: int = 0
 
     @property

@@ -224,9 +224,12 @@ def page_incident_from(incident: Incident, timeline: list[TimelineEntry]) -> Pag
     """The page's view of a stored incident: its ``page_update`` timeline entries are the updates."""
     updates = []
     monitoring_at = None
+    next_update_at: datetime | None = None
     for e in timeline:
         if e.kind != "page_update":
             continue
+        promised = e.data.get("next_update_at")
+        next_update_at = datetime.fromisoformat(promised) if promised else None
         updates.append(
             PageUpdate(
                 id=str(e.data.get("id", e.entry_id)),
@@ -259,7 +262,7 @@ def page_incident_from(incident: Incident, timeline: list[TimelineEntry]) -> Pag
         started_at=incident.scheduled_for if maintenance and incident.scheduled_for else incident.started_at,
         monitoring_at=monitoring_at,
         resolved_at=incident.resolved_at,
-        next_update_at=None,
+        next_update_at=next_update_at if incident.is_open and not maintenance else None,
         scheduled_for=incident.scheduled_for,
         scheduled_until=incident.scheduled_until,
         updates=updates,

@@ -66,6 +66,7 @@ class Draft(BaseModel):
     edits: dict[str, str] = Field(default_factory=dict)  # message key -> the approver's text
     holding_statement: bool = False
     approval_ids: list[str] = Field(default_factory=list)  # requests sent for this draft, oldest first
+    next_update_at: datetime | None = None  # what the messages promise; the live page shows it
 
     def message(self, audience: Audience, channel: Channel, language: str) -> DraftMessage | None:
         for m in self.messages:
@@ -86,8 +87,8 @@ def build_draft(
     now: datetime,
     *,
     next_update_in: timedelta | None = None,
-    cause: str = "",
-    eta: str = "",
+    cause: dict[str, str] | None = None,
+    eta: dict[str, str] | None = None,
 ) -> Draft:
     policy = runbook.policy(incident.severity)
     settings = runbook.settings
@@ -111,11 +112,13 @@ def build_draft(
                 messages.append(
                     DraftMessage(audience=audience, channel=channel, language=lang, subject=msg.subject, body=msg.body)
                 )
+    cadence = next_update_in or policy.update_every
     return Draft(
         id=draft_id,
         incident_id=incident.id,
         phase=phase,
         created_at=now,
+        next_update_at=now + cadence if cadence and phase.is_open_incident and incident.is_open else None,
         messages=messages,
         routes=routes_for(messages, settings.languages, settings.deliveries),
         approval_required=policy.approval.required and phase not in NO_APPROVAL and bool(messages),

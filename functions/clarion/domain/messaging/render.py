@@ -18,29 +18,45 @@ from jinja2.sandbox import SandboxedEnvironment
 from pydantic import BaseModel, ConfigDict
 
 from clarion.domain.enums import Audience, Channel, ComponentStatus, IncidentStatus, Phase
-from clarion.domain.incident import Incident
-from clarion.domain.messaging.i18n import format_minutes, format_utc, status_label, unnamed_provider
+from clarion.domain.incident import Incident, text_in
+from clarion.domain.messaging.i18n import (
+    format_duration,
+    format_minutes,
+    format_time,
+    join_list,
+    join_names_short,
+    status_label,
+    unnamed_provider,
+    zone_label,
+)
 from clarion.domain.runbooks.model import Runbook, localized
 
 #: Every variable a template may use, with what it holds. Documented in runbooks/README.md.
 VARIABLES: dict[str, str] = {
     "title": "the incident's title in this language",
-    "component_names": "the affected components, joined for a sentence ('Checkout API and Login')",
+    "component_names": "the affected components, as a list in a sentence ('Checkout and Invoicing'); "
+    "SMS name the first and count the rest once there are three or more ('Web app and 2 others')",
     "components": "the affected components' names, as a list",
+    "component_count": "how many components are affected",
     "regions": "the affected regions, joined ('' when none are known)",
     "status": "the incident status label ('Investigating', ...)",
     "severity": "SEV1 ... SEV5",
-    "started_at": "when it started, '2026-11-23 14:05 UTC'",
+    "started_at": "when it started, in the language's time zone: 'Nov 23, 2026, 1:58 AM EST' (SMS: no year)",
     "next_update_at": "when the next update comes, same form",
-    "next_update_minutes": "minutes until the next update",
+    "next_update_in": "how long until the next update, in words: '30 minutes', '1 hora'",
+    "next_update_minutes": "minutes until the next update (a number)",
+    "time_zone": "the name of the time zone times are given in ('EST', '(hora de Colombia)')",
     "workaround": "what customers can do meanwhile (from the components), may be ''",
     "provider": "the provider's name on the status page; 'one of our providers' elsewhere",
-    "cause": "the cause, once a person has written it; '' until then",
-    "eta": "expected resolution, once a person has written it; '' until then",
+    "cause": "the cause in this language, once a person has written it; '' until then",
+    "eta": "expected resolution in this language, once a person has written it; '' until then",
+    "impact": "maintenance: what customers will experience, in this language ('' when not given)",
     "resolved_at": "when it was resolved, same form as started_at ('' while open)",
+    "duration": "how long it lasted, in words: '1 hour and 30 minutes' ('' while open)",
     "duration_minutes": "minutes from start to resolution (0 while open)",
     "window_start": "maintenance window start",
     "window_end": "maintenance window end",
+    "drill": "true for a drill (customers never receive drills; internal channels may say so)",
     "page_url": "the status page",
     "incident_url": "this incident's page on the status page",
 }
@@ -49,10 +65,8 @@ VARIABLES: dict[str, str] = {
 REQUIRED_OPEN: dict[str, tuple[str, ...]] = {
     "scope (what is affected)": ("component_names", "components"),
     "start time": ("started_at",),
-    "next update": ("next_update_at", "next_update_minutes"),
+    "next update": ("next_update_at", "next_update_minutes", "next_update_in"),
 }
-
-_AND = {"en": " and ", "es": " y "}
 
 
 class RenderedMessage(BaseModel):
@@ -77,9 +91,12 @@ def compile_template(source: str) -> Template:
 
 
 def join_names(names: list[str], language: str) -> str:
-    if len(names) <= 1:
-        return "".join(names)
-    return ", ".join(names[:-1]) + _AND.get(language, " and ") + names[-1]
+    return join_list(names, language)
+
+
+def _clean(text: str) -> str:
+    """A person's note as a clause: templates add their own full stop."""
+    return text.strip().rstrip(".").strip()
 
 
 def context_for(
@@ -90,10 +107,17 @@ def context_for(
     *,
     now: datetime,
     next_update_in: timedelta | None = None,
-    cause: str = "",
-    eta: str = "",
+    cause: dict[str, str] | None = None,
+    eta: dict[str, str] | None = None,
 ) -> dict[str, Any]:
-    default = runbook.settings.default_language
+    settings = runbook.settings
+    default = settings.default_language
+    tz = settings.time_zone(language)
+    short = channel is Channel.SMS
+
+    def when(at: datetime | None) -> str:
+        return format_time(at, language, tz, short=short) if at else ""
+
     comps = [runbook.component(cid) for cid in incident.components]
     names = [localized(c.name, language, default) for c in comps]
     regions = sorted({r for c in comps for r in c.regions})
@@ -101,29 +125,35 @@ def context_for(
     workaround = next((localized(c.workaround, language, default) for c in comps if c.workaround), "")
     cadence = next_update_in or runbook.policy(incident.severity).update_every or timedelta(hours=1)
     end = incident.resolved_at or incident.resolution_requested_at
-    page = runbook.settings.page.url.rstrip("/")
+    page = settings.page.url.rstrip("/")
     return {
         "title": incident.title.get(language) or incident.title.get(default, ""),
-        "component_names": join_names(names, language),
+        "component_names": join_names_short(names, language) if short else join_list(names, language),
         "components": names,
-        "regions": join_names(regions, language),
+        "component_count": len(names),
+        "regions": join_list(regions, language),
         "status": status_label(incident.status, language),
         "severity": incident.severity.value,
-        "started_at": format_utc(incident.started_at),
-        "next_update_at": format_utc(now + cadence),
+        "started_at": when(incident.started_at),
+        "next_update_at": when(now + cadence),
+        "next_update_in": format_duration(cadence, language),
         "next_update_minutes": format_minutes(cadence),
+        "time_zone": zone_label(now, tz, language),
         "workaround": workaround,
         "provider": (
-            join_names(providers, language)
+            join_list(providers, language)
             if providers and channel is Channel.STATUS_PAGE
             else unnamed_provider(language)
         ),
-        "cause": cause,
-        "eta": eta,
-        "resolved_at": format_utc(end) if end else "",
+        "cause": _clean(text_in(incident.cause if cause is None else cause, language)),
+        "eta": _clean(text_in(incident.eta if eta is None else eta, language)),
+        "impact": _clean(text_in(incident.impact, language)),
+        "resolved_at": when(end),
+        "duration": format_duration(end - incident.started_at, language) if end else "",
         "duration_minutes": format_minutes(end - incident.started_at) if end else 0,
-        "window_start": format_utc(incident.scheduled_for) if incident.scheduled_for else "",
-        "window_end": format_utc(incident.scheduled_until) if incident.scheduled_until else "",
+        "window_start": when(incident.scheduled_for),
+        "window_end": when(incident.scheduled_until),
+        "drill": incident.drill,
         "page_url": page + ("/" if language == default else f"/{language}/"),
         "incident_url": f"{page}{'' if language == default else '/' + language}/incidents/{incident.id}.html",
     }

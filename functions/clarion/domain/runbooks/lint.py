@@ -1,8 +1,10 @@
 """Message-quality lint: what makes an incident message good, checked before an incident needs it.
 
 * Customer templates of an open incident state the scope, the start time and the next update.
-* SMS bodies, rendered with the longest realistic values, fit the configured segment budget
-  (real GSM-7 / UCS-2 arithmetic, :mod:`clarion.domain.messaging.sms`).
+* Every template renders cleanly over the message matrix (:mod:`clarion.domain.runbooks.matrix`):
+  no unresolved variable, run-together sentence, doubled preposition, ISO timestamp, plural at odds
+  with its number, other-language words, or SMS over the segment budget (real GSM-7 / UCS-2
+  arithmetic, :mod:`clarion.domain.messaging.sms`) in any cell.
 * Jargon from the configured list is flagged in customer templates.
 * A provider's name appears only on the status-page channel; elsewhere "one of our providers".
 * Templates use only known variables and compile; every text given per language has each language.
@@ -11,23 +13,12 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
-
 from jinja2 import TemplateSyntaxError, meta
 
 from clarion.domain.enums import Audience, Channel, Phase
-from clarion.domain.messaging.render import (
-    REQUIRED_OPEN,
-    VARIABLES,
-    context_for,
-    environment,
-    render,
-    sample_incident,
-)
-from clarion.domain.messaging.sms import count_segments
+from clarion.domain.messaging.render import REQUIRED_OPEN, VARIABLES, environment
+from clarion.domain.runbooks.matrix import message_matrix
 from clarion.domain.runbooks.model import Problem, Runbook
-
-_SAMPLE_NOW = datetime(2026, 11, 23, 14, 5, tzinfo=UTC)
 
 
 def _variables(source: str) -> set[str]:
@@ -62,8 +53,6 @@ def lint(runbook: Runbook) -> list[Problem]:
     settings = runbook.settings
     jargon = [(word, re.compile(rf"(?<!\w){re.escape(word)}(?!\w)", re.IGNORECASE)) for word in settings.lint.jargon]
     providers = sorted(runbook.providers)
-    # Component sets to render SMS with: each rule's, so the budget holds for every real alarm.
-    component_sets = [list(rule.components) for rule in runbook.rules.rules]
 
     for lang, phases in runbook.templates.items():
         for phase, audiences in phases.items():
@@ -115,8 +104,8 @@ def lint(runbook: Runbook) -> list[Problem]:
                                         message=f"does not state the {what}: use {' or '.join(names)}",
                                     )
                                 )
-                    if channel is Channel.SMS:
-                        problems.extend(_sms_budget(runbook, section, base, phase, audience, lang, component_sets))
+    if not any(p.level == "error" for p in problems):
+        problems.extend(message_matrix(runbook))
     problems.extend(_languages(runbook))
     problems.extend(_providers_in_data(runbook, providers))
     return problems
@@ -145,39 +134,6 @@ def _providers_in_data(runbook: Runbook, providers: list[str]) -> list[Problem]:
     for i, r in enumerate(runbook.rules.rules):
         check("rules", ("rules", i, "title"), r.title)
     return out
-
-
-def _sms_budget(
-    runbook: Runbook,
-    section: str,
-    base: tuple[str | int, ...],
-    phase: Phase,
-    audience: Audience,
-    lang: str,
-    component_sets: list[list[str]],
-) -> list[Problem]:
-    budget = runbook.settings.sms.max_segments
-    worst = None
-    for comps in component_sets:
-        incident = sample_incident(runbook, comps, _SAMPLE_NOW)
-        ctx = context_for(runbook, incident, lang, Channel.SMS, now=_SAMPLE_NOW)
-        ctx["cause"] = ctx["cause"] or "x" * 40  # a person's short note, when one is written
-        body = render(runbook, phase, audience, Channel.SMS, lang, ctx).body
-        count = count_segments(body)
-        if worst is None or count.segments > worst[0].segments:
-            worst = (count, comps)
-    if worst is None or worst[0].fits(budget):
-        return []
-    count, comps = worst
-    why = f" (UCS-2 because of {count.offending!r})" if count.encoding == "UCS-2" else ""
-    return [
-        Problem(
-            section=section,
-            loc=(*base, "body"),
-            message=f"SMS takes {count.segments} segments, over the budget of {budget}: "
-            f"{count.units} {count.encoding} units{why} when it names {', '.join(comps)}",
-        )
-    ]
 
 
 def _languages(runbook: Runbook) -> list[Problem]:

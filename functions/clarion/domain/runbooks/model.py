@@ -12,8 +12,9 @@ import re
 from datetime import timedelta
 from fnmatch import fnmatchcase
 from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
 from clarion.domain.enums import (
     Audience,
@@ -65,11 +66,24 @@ class _Strict(BaseModel):
 # --- clarion.yaml: settings of the runbook set -------------------------------------------------
 
 
+def _known_zone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(
+            f"unknown time zone {value!r}: use an IANA name such as 'America/Bogota', 'America/New_York' or 'UTC'"
+        ) from None
+    return value
+
+
+TimeZone = Annotated[str, AfterValidator(_known_zone)]
+
+
 class PageSettings(_Strict):
     id: Ident = "clarion"
     name: str = Field(min_length=1)
     url: str = Field(pattern=r"^https?://")
-    time_zone: str = "Etc/UTC"
+    time_zone: TimeZone = "Etc/UTC"
     subscribe_url: str | None = Field(
         default=None, pattern=r"^https?://", description="the subscriptions endpoint; the page then offers a form"
     )
@@ -166,6 +180,10 @@ class Settings(_Strict):
     page: PageSettings
     languages: list[Annotated[str, Field(pattern=LANG)]] = Field(min_length=1)
     default_language: str = "en"
+    time_zones: dict[str, TimeZone] = Field(
+        default_factory=dict,
+        description="language -> the IANA time zone its readers live in; languages not listed use page.time_zone",
+    )
     audiences: dict[Audience, list[Channel]] = Field(min_length=1)
     sms: SmsSettings = SmsSettings()
     lint: LintSettings = LintSettings()
@@ -176,7 +194,14 @@ class Settings(_Strict):
     def _default_language_is_listed(self) -> Settings:
         if self.default_language not in self.languages:
             raise ValueError(f"default_language {self.default_language!r} is not in languages {self.languages}")
+        stray = sorted(set(self.time_zones) - set(self.languages))
+        if stray:
+            raise ValueError(f"time_zones names language(s) {', '.join(stray)} not in languages {self.languages}")
         return self
+
+    def time_zone(self, language: str) -> str:
+        """The zone customers reading ``language`` are told times in."""
+        return self.time_zones.get(language, self.page.time_zone)
 
 
 # --- components.yaml ---------------------------------------------------------------------------
@@ -375,6 +400,7 @@ class Problem(BaseModel):
     loc: tuple[str | int, ...]
     message: str
     level: Literal["error", "warning"] = "error"
+    line_offset: int | None = None  # a line inside a multi-line text (a template), 0 = its first line
 
 
 class Runbook(_Strict):

@@ -153,8 +153,6 @@ class WorkflowService:
             draft_id,
             self.clock(),
             next_update_in=policy.update_every,
-            cause=inc.cause,
-            eta=inc.eta,
         )
         stored = self.wstore.save_draft(fresh, create=True)
         if stored is fresh:
