@@ -188,8 +188,15 @@ def test_status_shown_with_text_and_icon_and_uptime_text() -> None:
     assert '<b class="major_outage">Major outage</b>' in html
     css = next(f.body.decode() for f in site().files if f.path.startswith("assets/"))
     assert 'b.major_outage::before{content:"✖ " / ""}' in css  # icon, hidden from screen readers
-    assert re.search(r'role="img" aria-label="\d+\.\d\d%(; \d+ days (major outage|partial outage|degraded))*"', html)
-    assert "uptime over the last 90 days" in html
+    day = r"(1 day|[02-9]\d* days|1\d+ days) with (major outage|partial outage|degraded performance)"
+    labels = re.findall(r'role="img" aria-label="([^"]+)"', html)
+    assert labels and all(re.fullmatch(rf"\d+(\.\d\d?)?% uptime(; {day})*", label) for label in labels), labels
+    assert any("; " in label for label in labels)  # the sample has bad days, each counted in words
+    assert re.search(r"<small class=\"muted\">\d+(\.\d\d?)?% uptime", html)  # the percentage is visible too
+    assert "Uptime over the last 90 days" in html and "Bar colors" in html
+    es = file(site(), "es/index.html").decode()
+    assert re.search(r"\d+(,\d\d?)? % de disponibilidad", es) and "1 días" not in es
+    assert re.search(r"\b1 día con|\b\d+ días con", es)
 
 
 def test_index_size_is_small() -> None:
@@ -323,3 +330,50 @@ def test_provider_may_be_named_on_the_status_page() -> None:
     )
     html = file(SiteRenderer(rb()).render([page], NOW), "incidents/p1.html").decode()
     assert "Paybridge is failing" in html
+
+
+def _visible(html: str) -> str:
+    html = re.sub(r"<svg.*?</svg>|<[^>]+>", " ", html, flags=re.DOTALL)
+    return re.sub(r"\s+", " ", html)
+
+
+@pytest.mark.parametrize(("lang", "zone"), [("en", "EST"), ("es", "(hora de Colombia)")])
+def test_every_time_in_the_languages_zone_with_its_name(lang: str, zone: str) -> None:
+    prefix = "" if lang == "en" else "es/"
+    pages = [f for f in site().files if f.path.endswith(".html") and f.path.startswith(prefix + "incidents/")][:5]
+    for f in [*pages, next(f for f in site().files if f.path == prefix + "index.html")]:
+        text = _visible(f.body.decode())
+        assert not re.search(r"\d{4}-\d\d-\d\d|\d\d:\d\d UTC", text), f.path  # no machine timestamps
+        assert zone in text and "data-local" not in f.body.decode() and "<script" not in f.body.decode()
+    footer = _visible(file(site(), prefix + "index.html").decode())
+    assert ("Time zone: Eastern Time" if lang == "en" else "Zona horaria: hora de Colombia") in footer
+
+
+def test_incident_page_is_headed_by_its_title() -> None:
+    page = next(f for f in site().files if f.path.startswith("incidents/"))
+    html = page.body.decode()
+    title = re.search(r"<title>(.*?) · ", html)
+    assert title and re.search(rf"<h2[^>]*>{re.escape(title.group(1))}</h2>", html)
+    assert re.search(r"<p>Status: <strong>(Resolved|Investigating|Identified|Monitoring)</strong></p>", html)
+
+
+def test_live_incident_shows_when_the_next_update_comes() -> None:
+    runbook = rb()
+    start = NOW - timedelta(minutes=20)
+    live = PageIncident(
+        id="core-live",
+        name={"en": "Slow sign-in", "es": "Inicio de sesión lento"},
+        status="investigating",
+        impact="major",
+        components={"login": ComponentStatus.PARTIAL_OUTAGE},
+        created_at=start,
+        updated_at=start,
+        started_at=start,
+        next_update_at=NOW + timedelta(minutes=40),
+        updates=[PageUpdate(id="u1", status="investigating", body={"en": "Looking.", "es": "Revisando."}, created_at=start)],
+    )
+    result = SiteRenderer(runbook).render([live], NOW)
+    en = _visible(file(result, "incidents/core-live.html").decode())
+    es = _visible(file(result, "es/incidents/core-live.html").decode())
+    assert "Next update by Nov 23, 2026, 9:45 AM EST" in en
+    assert "Próxima actualización antes del 23 de noviembre de 2026, 9:45 a. m. (hora de Colombia)" in es

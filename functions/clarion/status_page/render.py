@@ -24,7 +24,15 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup, escape
 
 from clarion.domain.enums import ComponentStatus, IncidentStatus, MaintenanceStatus
-from clarion.domain.messaging.i18n import format_utc, status_label
+from clarion.domain.messaging.i18n import (
+    format_day,
+    format_percent,
+    format_time,
+    join_list,
+    status_label,
+    zone,
+    zone_name,
+)
 from clarion.domain.runbooks.model import Runbook, localized
 from clarion.domain.status_page import (
     PageIncident,
@@ -33,9 +41,9 @@ from clarion.domain.status_page import (
     overall,
     uptime_by_component,
 )
-from clarion.status_page.text import ICONS, LANGUAGE_NAMES, page_text
+from clarion.status_page.text import ICONS, LANGUAGE_NAMES, day_count, page_text
 
-TEMPLATE_VERSION = "4"
+TEMPLATE_VERSION = "5"
 HISTORY_PAGE_SIZE = 25
 RECENT_DAYS = 7
 FEED_ENTRIES = 50
@@ -99,10 +107,11 @@ def iso(at: datetime) -> str:
     return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _stamp(at: datetime | None) -> Markup:
+def _stamp(at: datetime | None, language: str, time_zone: str) -> Markup:
+    """A time as the page's readers read it: their language, the zone the runbook names for it."""
     if at is None:
         return Markup("")
-    return Markup('<time datetime="{}" data-local>{}</time>').format(iso(at), format_utc(at))
+    return Markup('<time datetime="{}">{}</time>').format(iso(at), format_time(at, language, time_zone))
 
 
 class SiteRenderer:
@@ -116,7 +125,7 @@ class SiteRenderer:
             trim_blocks=True,
             lstrip_blocks=True,
         )
-        self.env.globals.update(stamp=_stamp, icons=ICONS, iso=iso, rfc822=lambda at: format_datetime(at, usegmt=True))
+        self.env.globals.update(icons=ICONS, iso=iso, rfc822=lambda at: format_datetime(at, usegmt=True))
         css = (resources.files("clarion.status_page") / "templates" / "style.css").read_bytes()
         self.css_path = f"assets/style.{hashlib.sha256(css).hexdigest()[:12]}.css"
         self.css = css
@@ -145,6 +154,7 @@ class SiteRenderer:
         return value
 
     def _view(self, inc: PageIncident, lang: str) -> dict[str, Any]:
+        tz = self.settings.time_zone(lang)
         names = [self._name(self.runbook.component(c).name, lang) for c in inc.components if c in self.component_ids]
         updates: list[dict[str, Any]] = [
             {
@@ -155,18 +165,20 @@ class SiteRenderer:
             for u in reversed(inc.updates)
         ]
         feed_html = "".join(
-            f"<p><strong>{escape(u['status_label'])}</strong> · {escape(format_utc(u['created_at']))}<br>"
+            f"<p><strong>{escape(u['status_label'])}</strong> · {escape(format_time(u['created_at'], lang, tz))}<br>"
             f"{escape(u['body'])}</p>"
             for u in updates
         )
         window = ""
         if inc.scheduled_for and inc.scheduled_until:
-            window = f"{format_utc(inc.scheduled_for)} to {format_utc(inc.scheduled_until)}"
+            window = page_text(lang)["window_range"].format(
+                start=format_time(inc.scheduled_for, lang, tz), end=format_time(inc.scheduled_until, lang, tz)
+            )
         return {
             "id": inc.id,
             "name": inc.name.get(lang) or inc.name.get(self.default, inc.id),
             "status_label": self._status_label(inc.status, lang),
-            "component_names": ", ".join(names),
+            "component_names": join_list(names, lang),
             "updates": updates,
             "next_update_at": inc.next_update_at if inc.unresolved and not inc.is_maintenance else None,
             "window": window,
@@ -178,8 +190,11 @@ class SiteRenderer:
         }
 
     def _page_ctx(self, lang: str, path: str, now: datetime, root: str) -> dict[str, Any]:
+        tz = self.settings.time_zone(lang)
         return {
             "lang": lang,
+            "stamp": lambda at: _stamp(at, lang, tz),
+            "zone_name": zone_name(tz, lang),
             "t": page_text(lang),
             "page": self.settings.page,
             "root": root,
@@ -365,20 +380,24 @@ class SiteRenderer:
                     continue
                 up = uptime[c.id]
                 counts = up.counts
-                text = f"{up.percent:.2f}%"
-                for status, label in (
-                    (ComponentStatus.MAJOR_OUTAGE, "days_major"),
-                    (ComponentStatus.PARTIAL_OUTAGE, "days_partial"),
-                    (ComponentStatus.DEGRADED_PERFORMANCE, "days_degraded"),
-                ):
-                    if counts.get(status):
-                        text += f"; {counts[status]} {t[label]}"
+                days = [
+                    day_count(status.value, counts[status], lang)
+                    for status in (
+                        ComponentStatus.MAJOR_OUTAGE,
+                        ComponentStatus.PARTIAL_OUTAGE,
+                        ComponentStatus.DEGRADED_PERFORMANCE,
+                    )
+                    if counts.get(status)
+                ]
+                percent = f"{format_percent(up.percent, lang)} {t['uptime']}"
                 comps.append(
                     {
                         "name": self._name(c.name, lang),
                         "status": st.value,
                         "status_label": status_label(st, lang),
-                        "uptime_text": text,
+                        "uptime_percent": percent,
+                        "uptime_days": join_list(days, lang),
+                        "uptime_text": "; ".join([percent, *days]),
                         "bars": _bars(up),
                     }
                 )
@@ -386,16 +405,27 @@ class SiteRenderer:
                 groups.append({"name": self._name(g.name, lang), "components": comps})
         days = []
         past = [i for i in recent if not i.is_maintenance and not i.unresolved]
+        tz = zone(self.settings.time_zone(lang))
         for n in range(RECENT_DAYS):
-            day = (now - timedelta(days=n)).date()
-            on_day = [self._view(i, lang) for i in reversed(past) if i.started_at.date() == day]
-            days.append({"label": day.isoformat(), "incidents": on_day})
+            moment = now - timedelta(days=n)
+            day = moment.astimezone(tz).date()  # the reader's calendar day
+            on_day = [self._view(i, lang) for i in reversed(past) if i.started_at.astimezone(tz).date() == day]
+            days.append({"label": format_day(moment, lang, self.settings.time_zone(lang)), "incidents": on_day})
         return self._html(
             "index.html.j2",
             lang,
             "index.html",
             now,
             banner={"css": css, "text": t[key], "icon": icon},
+            legend=[
+                {"status": s.value, "label": status_label(s, lang)}
+                for s in (
+                    ComponentStatus.OPERATIONAL,
+                    ComponentStatus.DEGRADED_PERFORMANCE,
+                    ComponentStatus.PARTIAL_OUTAGE,
+                    ComponentStatus.MAJOR_OUTAGE,
+                )
+            ],
             active=active,
             maintenance=maintenance,
             groups=groups,

@@ -69,6 +69,7 @@ def sample_history(
     span = span_days or max(120, past // 3)
     default = runbook.settings.default_language
     out: list[PageIncident] = []
+    cadence = runbook.policy(Severity.SEV2).update_every or timedelta(hours=1)  # what the bodies promise
 
     def make(i: int, start: datetime, duration: timedelta | None, steps: int) -> PageIncident:
         group = rng.choice(sorted(by_group))
@@ -124,7 +125,7 @@ def sample_history(
             started_at=start,
             monitoring_at=updates[2].created_at if steps >= 3 else None,
             resolved_at=end if final is IncidentStatus.RESOLVED else None,
-            next_update_at=None if end else updates[-1].created_at + timedelta(minutes=30),
+            next_update_at=None if end else updates[-1].created_at + cadence,
             updates=updates,
         )
 

@@ -7,7 +7,7 @@ PAGE_TEXT: dict[str, dict[str, str]] = {
         "all_operational": "All systems operational",
         "under_maintenance": "Service under maintenance",
         "minor_outage": "Minor service outage",
-        "partial_outage": "Partial system outage",
+        "partial_outage": "Partial service outage",
         "major_outage": "Major service outage",
         "active_incidents": "Active incidents",
         "maintenance": "Scheduled maintenance",
@@ -20,15 +20,17 @@ PAGE_TEXT: dict[str, dict[str, str]] = {
         "last_updated": "Last updated",
         "next_update": "Next update by",
         "affected": "Affected",
-        "uptime_note": "Bars and percentages: uptime over the last 90 days, one bar segment a day.",
-        "days_partial": "days partial outage",
-        "days_major": "days major outage",
-        "days_degraded": "days degraded",
+        "uptime_note": "Uptime over the last 90 days: the percentage, and a bar with one segment a day.",
+        "legend": "Bar colors",
+        "uptime": "uptime",
+        "updates": "Updates",
+        "status": "Status",
+        "time_zone": "Time zone",
         "language": "Language",
         "older": "Older incidents",
         "newer": "Newer incidents",
         "back": "Back to the current status",
-        "window": "Window",
+        "window": "Scheduled",
         "page": "Page",
         "skip": "Skip to content",
         "feeds": "Subscribe: Atom, RSS, JSON API",
@@ -41,16 +43,17 @@ PAGE_TEXT: dict[str, dict[str, str]] = {
         "address": "Email address or phone number (international form, e.g. +447700900123)",
         "which": "Components (none chosen: all)",
         "subscribe_note": "Email asks you to confirm; SMS sends a code. Every message says how to stop.",
+        "window_range": "{start} to {end}",
     },
     "es": {
-        "all_operational": "Todos los sistemas operativos",
+        "all_operational": "Todos los sistemas funcionan con normalidad",
         "under_maintenance": "Servicio en mantenimiento",
         "minor_outage": "Interrupción menor del servicio",
-        "partial_outage": "Interrupción parcial del sistema",
+        "partial_outage": "Interrupción parcial del servicio",
         "major_outage": "Interrupción grave del servicio",
         "active_incidents": "Incidentes activos",
         "maintenance": "Mantenimiento programado",
-        "upcoming": "Próximo",
+        "upcoming": "Próximamente",
         "in_progress": "En curso",
         "components": "Componentes",
         "past_incidents": "Incidentes anteriores",
@@ -58,34 +61,57 @@ PAGE_TEXT: dict[str, dict[str, str]] = {
         "history": "Historial de incidentes",
         "last_updated": "Última actualización",
         "next_update": "Próxima actualización antes del",
-        "affected": "Afectado",
-        "uptime_note": "Barras y porcentajes: disponibilidad en los últimos 90 días, un segmento por día.",
-        "days_partial": "días interrupción parcial",
-        "days_major": "días interrupción grave",
-        "days_degraded": "días degradado",
+        "affected": "Afecta a",
+        "uptime_note": "Disponibilidad en los últimos 90 días: el porcentaje y una barra con un segmento por día.",
+        "legend": "Colores de las barras",
+        "uptime": "de disponibilidad",
+        "updates": "Actualizaciones",
+        "status": "Estado",
+        "time_zone": "Zona horaria",
         "language": "Idioma",
-        "older": "Incidentes anteriores",
+        "older": "Incidentes más antiguos",
         "newer": "Incidentes más recientes",
         "back": "Volver al estado actual",
-        "window": "Ventana",
+        "window": "Programado",
         "page": "Página",
-        "skip": "Saltar al contenido",
+        "skip": "Ir al contenido",
         "feeds": "Suscribirse: Atom, RSS, API JSON",
         "started": "Inicio",
         "resolved_at": "Resuelto",
         "subscribe": "Suscribirse a las actualizaciones",
         "how": "Cómo",
-        "by_email": "Correo",
+        "by_email": "Correo electrónico",
         "by_sms": "SMS",
-        "address": "Correo o teléfono (formato internacional, p. ej. +34600000000)",
+        "address": "Correo electrónico o teléfono (formato internacional, p. ej. +573001234567)",
         "which": "Componentes (ninguno elegido: todos)",
         "subscribe_note": (
             "El correo pide confirmación; el SMS envía un código. Cada mensaje explica cómo darse de baja."
         ),
+        "window_range": "del {start} al {end}",
     },
 }
 
 LANGUAGE_NAMES = {"en": "English", "es": "Español"}
+
+# Days of the uptime window in each bad status, by CLDR plural category ("1 day", "2 days").
+DAY_COUNTS: dict[str, dict[str, dict[str, str]]] = {
+    "en": {
+        "major_outage": {"one": "{n} day with major outage", "other": "{n} days with major outage"},
+        "partial_outage": {"one": "{n} day with partial outage", "other": "{n} days with partial outage"},
+        "degraded_performance": {
+            "one": "{n} day with degraded performance",
+            "other": "{n} days with degraded performance",
+        },
+    },
+    "es": {
+        "major_outage": {"one": "{n} día con interrupción grave", "other": "{n} días con interrupción grave"},
+        "partial_outage": {"one": "{n} día con interrupción parcial", "other": "{n} días con interrupción parcial"},
+        "degraded_performance": {
+            "one": "{n} día con rendimiento reducido",
+            "other": "{n} días con rendimiento reducido",
+        },
+    },
+}
 
 ICONS = {
     "operational": "✓",
@@ -98,3 +124,15 @@ ICONS = {
 
 def page_text(language: str) -> dict[str, str]:
     return PAGE_TEXT.get(language, PAGE_TEXT["en"])
+
+
+def day_count(status: str, n: int, language: str) -> str:
+    """'1 day with partial outage', '3 días con interrupción grave' (plural rules from CLDR)."""
+    from babel import Locale
+
+    forms = DAY_COUNTS.get(language, DAY_COUNTS["en"])[status]
+    try:
+        category = Locale.parse(language.replace("-", "_")).plural_form(n)
+    except ValueError:
+        category = "one" if n == 1 else "other"
+    return forms.get(category, forms["other"]).format(n=n)

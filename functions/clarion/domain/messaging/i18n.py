@@ -9,6 +9,7 @@ Times carry their zone, named the way the language names it: "Nov 23, 2026, 1:58
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 from datetime import UTC, datetime, timedelta, tzinfo
 from functools import lru_cache
 
@@ -128,6 +129,30 @@ def zone_label(at: datetime, time_zone: str, language: str) -> str:
     if "(" not in place:
         return f"({place})"
     return f"({get_timezone_name(local, width='long', locale=loc)})"
+
+
+def zone_name(time_zone: str, language: str) -> str:
+    """The zone's generic name for a page's legend: 'Eastern Time', 'hora de Colombia', 'UTC'."""
+    if zone(time_zone).utcoffset(datetime(2026, 1, 1)) == timedelta(0) and "UTC" in time_zone.upper():
+        return "UTC"
+    name = get_timezone_name(zone(time_zone), width="long", zone_variant="generic", locale=_locale(language))
+    return str(name)
+
+
+def format_day(at: datetime, language: str, time_zone: str = "UTC") -> str:
+    """The reader's calendar day: 'Nov 23, 2026', '23 de noviembre de 2026'."""
+    skeleton = _DATE_SKELETON["medium"].get(language.split("-")[0], _DEFAULT_SKELETON["medium"])
+    pattern = _skeleton(skeleton, language)
+    return format_datetime(at, pattern, tzinfo=zone(time_zone), locale=_locale(language)).translate(_SPACES)
+
+
+def format_percent(value: float, language: str) -> str:
+    """'99.95%', '99,95 %' (CLDR number symbols)."""
+    from babel.numbers import format_percent as cldr_percent
+
+    exact = Decimal(f"{value:.2f}").normalize() / 100
+    text = cldr_percent(exact, locale=_locale(language), decimal_quantization=False)
+    return str(text).translate(_SPACES)
 
 
 def format_time(at: datetime, language: str, time_zone: str = "UTC", *, short: bool = False) -> str:
