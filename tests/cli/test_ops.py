@@ -99,36 +99,99 @@ def test_manual_incident_lifecycle(local: LocalEnvironment) -> None:
             "--local",
             "--json",
             "--title",
-            "Invoices are slow to send",
+            "en=Invoices are slow to send",
+            "--title",
+            "es=Las facturas tardan en enviarse",
             "--component",
             "invoicing",
             "--severity",
             "SEV4",
-            "--status",
-            "degraded_performance",
         )
     )
     inc = opened["id"]
+    # SEV4 without --status: degraded, the severity's impact (not a red major outage).
     assert opened["severity"] == "SEV4" and opened["components"] == {"invoicing": "degraded_performance"}
+    assert opened["titles"] == {"en": "Invoices are slow to send", "es": "Las facturas tardan en enviarse"}
     wait(lambda: any(e.kind == "message_sent" for e in local.store().timeline(inc)))
     updated = as_json(
-        run("incident", "update", inc, "--local", "--json", "--status", "identified", "--cause", "a slow mail relay")
+        run(
+            "incident",
+            "update",
+            inc,
+            "--local",
+            "--json",
+            "--status",
+            "identified",
+            "--cause",
+            "en=a slow mail relay",
+            "--cause",
+            "es=un servidor de correo lento",
+            "--eta",
+            "en=in about 2 hours",
+            "--eta",
+            "es=en unas 2 horas",
+        )
     )
     assert updated["status"] == "identified" and updated["update_draft"] == "manual-1"
     wait(lambda: (d := local.workflow_store().get_draft(inc, "manual-1")) is not None and d.status == "published")
     draft = local.workflow_store().get_draft(inc, "manual-1")
-    assert draft is not None and any("a slow mail relay" in m.body for m in draft.messages)
+    assert draft is not None and draft.phase.value == "identified"  # that phase's template, not "still working"
+    page = {m.language: m.body for m in draft.messages if m.channel.value == "status_page"}
+    assert page["en"].startswith("We have found the cause") and "a slow mail relay" in page["en"]
+    assert "Expected resolution: in about 2 hours." in page["en"]
+    assert "un servidor de correo lento" in page["es"] and "Resolución prevista: en unas 2 horas." in page["es"]
+    assert "mail relay" not in page["es"]
     listed = as_json(run("incident", "list", "--local", "--open", "--json"))
     assert [i["id"] for i in listed] == [inc]
-    as_json(run("incident", "resolve", inc, "--local", "--json"))
+    as_json(
+        run(
+            "incident", "resolve", inc, "--local", "--json", "--cause", "en=a full disk", "--cause", "es=un disco lleno"
+        )
+    )
     wait(lambda: local.workflow_store().get_document(inc, "postmortem.md"))
+    resolved = local.workflow_store().get_draft(inc, "resolved")
+    assert resolved is not None
+    page = {m.language: m.body for m in resolved.messages if m.channel.value == "status_page"}
+    assert "Cause: a full disk." in page["en"] and "Causa: un disco lleno." in page["es"]
     shown = as_json(run("incident", "show", inc, "--local", "--json"))
     kinds = [e["kind"] for e in shown["timeline"]]
     assert kinds[0] == "opened" and "updated" in kinds and "postmortem_drafted" in kinds
     assert shown["timeline"][0]["actor"].startswith("cli")
     postmortem = run("incident", "show", inc, "--local", "--postmortem")
     assert postmortem.exit_code == 0 and postmortem.output.startswith("# Post-mortem: Invoices are slow to send")
+    assert "a full disk" in postmortem.output
     assert run("incident", "resolve", inc, "--local").exit_code == 1  # already resolved
+
+
+def test_text_missing_a_language_is_refused_before_anything_is_sent(local: LocalEnvironment) -> None:
+    before = local.store().list_incidents()
+    refused = run("incident", "open", "--local", "--title", "Card payments fail", "--component", "card-payments")
+    assert refused.exit_code == 2 and "--title has no text in es" in refused.output, refused.output
+    assert "--untranslated" in refused.output
+    assert local.store().list_incidents() == before  # nothing stored, nothing started
+    marked = as_json(
+        run(
+            "incident",
+            "open",
+            "--local",
+            "--json",
+            "--untranslated",
+            "--title",
+            "Card payments fail",
+            "--component",
+            "card-payments",
+        )
+    )
+    assert marked["titles"] == {"en": "Card payments fail", "es": "Card payments fail (en inglés)"}
+    update = run("incident", "update", marked["id"], "--local", "--cause", "es=un error del proveedor")
+    assert update.exit_code == 2 and "--cause has no text in en" in update.output
+
+
+def test_a_rules_components_take_its_title_and_defaults(local: LocalEnvironment) -> None:
+    opened = as_json(run("incident", "open", "--local", "--json", "--component", "login"))
+    # rules.yaml: login-errors, the first rule for exactly [login]: SEV1, major outage, its own titles.
+    assert opened["titles"] == {"en": "Customers cannot sign in", "es": "Los clientes no pueden iniciar sesión"}
+    assert opened["severity"] == "SEV1" and opened["components"] == {"login": "major_outage"}
 
 
 def test_maintenance_schedule_list_cancel(local: LocalEnvironment) -> None:
@@ -139,7 +202,13 @@ def test_maintenance_schedule_list_cancel(local: LocalEnvironment) -> None:
             "--local",
             "--json",
             "--title",
-            "Login upgrade",
+            "en=Login upgrade",
+            "--title",
+            "es=Actualización del inicio de sesión",
+            "--impact",
+            "en=you may need to sign in again",
+            "--impact",
+            "es=es posible que deba iniciar sesión de nuevo",
             "--component",
             "login",
             "--start",
@@ -150,6 +219,14 @@ def test_maintenance_schedule_list_cancel(local: LocalEnvironment) -> None:
     )
     assert m["status"] == "scheduled" and m["scheduled_for"].startswith("2031-01-01T02:00")
     wait(lambda: (d := local.workflow_store().get_draft(m["id"], "maintenance-scheduled")) and d.status == "published")
+    announced = local.workflow_store().get_draft(m["id"], "maintenance-scheduled")
+    assert announced is not None
+    email = {
+        m.language: m for m in announced.messages if m.channel.value == "email" and m.audience.value == "customers"
+    }
+    assert email["es"].subject == "Mantenimiento programado: Actualización del inicio de sesión"
+    assert "Durante el mantenimiento: es posible que deba iniciar sesión de nuevo." in email["es"].body
+    assert "During the maintenance: you may need to sign in again." in email["en"].body
     assert [x["id"] for x in as_json(run("maintenance", "list", "--local", "--json"))] == [m["id"]]
     assert as_json(run("maintenance", "cancel", m["id"], "--local", "--json"))["status"] == "completed"
     sfn = local.client("stepfunctions")
@@ -160,9 +237,28 @@ def test_maintenance_schedule_list_cancel(local: LocalEnvironment) -> None:
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["incident", "open", "--title", "x", "--component", "nope"], "unknown component(s) nope"),
-        (["incident", "open", "--title", "x", "--component", "login", "--component", "invoicing"], "one incident per"),
-        (["incident", "open", "--title", " ", "--component", "login"], "the title is empty"),
+        (
+            ["incident", "open", "--title", "en=x", "--title", "es=x", "--component", "nope"],
+            "unknown component(s) nope",
+        ),
+        (
+            [
+                "incident",
+                "open",
+                "--title",
+                "en=x",
+                "--title",
+                "es=x",
+                "--component",
+                "login",
+                "--component",
+                "invoicing",
+            ],
+            "one incident per",
+        ),
+        (["incident", "open", "--title", " ", "--component", "login"], "the text is empty"),
+        (["incident", "open", "--title", "fr=Bonjour", "--component", "login"], "unknown language(s) fr"),
+        (["incident", "open", "--component", "invoicing"], "give --title"),
         (["incident", "update", "no-such-incident", "--status", "identified"], "no incident 'no-such-incident'"),
         (["incident", "show", "no-such-incident"], "no incident 'no-such-incident'"),
         (
@@ -170,7 +266,9 @@ def test_maintenance_schedule_list_cancel(local: LocalEnvironment) -> None:
                 "maintenance",
                 "schedule",
                 "--title",
-                "x",
+                "en=x",
+                "--title",
+                "es=x",
                 "--component",
                 "login",
                 "--start",
@@ -185,7 +283,9 @@ def test_maintenance_schedule_list_cancel(local: LocalEnvironment) -> None:
                 "maintenance",
                 "schedule",
                 "--title",
-                "x",
+                "en=x",
+                "--title",
+                "es=x",
                 "--component",
                 "login",
                 "--start",

@@ -78,42 +78,62 @@ def test_run_together_sentences_after_endif(rb_dir: Path, edit: Edit) -> None:
 
 def test_doubled_preposition(rb_dir: Path, edit: Edit) -> None:
     rel = "templates/en/update.yaml"
-    edit(rel, "{% if eta %}Expected resolution: {{ eta }}. {% endif %}", "{% if eta %}We expect it fixed by {{ eta }}. {% endif %}")
+    edit(
+        rel,
+        "{% if eta %}Expected resolution: {{ eta }}. {% endif %}",
+        "{% if eta %}We expect it fixed by {{ eta }}. {% endif %}",
+    )
     (p,) = rejected(rb_dir, "doubled-preposition")
     assert p.file == rel and p.line == line_of(rb_dir, rel, "fixed by {{ eta }}") and "'by in'" in p.message
 
 
 def test_iso_timestamp_in_customer_text(rb_dir: Path, edit: Edit) -> None:
     rel = "templates/en/maintenance_scheduled.yaml"
-    edit(rel, "to {{ window_end }}. {{ incident_url }}", "to {{ window_end }} (2026-11-25 02:00 UTC). {{ incident_url }}")
+    edit(
+        rel, "to {{ window_end }}. {{ incident_url }}", "to {{ window_end }} (2026-11-25 02:00 UTC). {{ incident_url }}"
+    )
     found = rejected(rb_dir, "iso-timestamp")
     assert {(p.file, p.field) for p in found} == {(rel, "customers.social.body")}
 
 
 def test_plural_that_disagrees_with_its_number(rb_dir: Path, edit: Edit) -> None:
     rel = "templates/es/resolved.yaml"
-    edit(rel, "tras {{ duration }}. Post-mortem pendiente.", "tras {{ duration_minutes }} minutos. Post-mortem pendiente.")
+    edit(
+        rel,
+        "tras {{ duration }}. Post-mortem pendiente.",
+        "tras {{ duration_minutes }} minutos. Post-mortem pendiente.",
+    )
     (p,) = rejected(rb_dir, "plural")
     assert p.file == rel and p.field == "technical.chat.body" and "'1 minutos'" in p.message
 
 
 def test_text_of_another_language(rb_dir: Path, edit: Edit) -> None:
     rel = "templates/es/update.yaml"
-    edit(rel, "{% endif %}Próxima actualización antes del {{ next_update_at }}.", "{% endif %}Next update by {{ next_update_at }}.")
+    edit(
+        rel,
+        "{% endif %}Próxima actualización antes del {{ next_update_at }}.",
+        "{% endif %}Next update by {{ next_update_at }}.",
+    )
     (p,) = rejected(rb_dir, "other-language")
     assert p.file == rel and p.line == line_of(rb_dir, rel, "Next update by") and "by" in p.message
 
 
 def test_unresolved_variable_at_render_time(rb_dir: Path, edit: Edit) -> None:
     rel = "templates/en/investigating.yaml"
-    edit(rel, "We're investigating a problem affecting {{ component_names }}", "We're investigating {{ components[5] }}")
+    edit(
+        rel, "We're investigating a problem affecting {{ component_names }}", "We're investigating {{ components[5] }}"
+    )
     found = rejected(rb_dir, "unresolved")
     assert {(p.file, p.field) for p in found} == {(rel, "customers.social.body")}
 
 
 def test_stray_punctuation_when_a_value_is_empty(rb_dir: Path, edit: Edit) -> None:
     rel = "templates/es/identified.yaml"
-    edit(rel, "{{ component_names }}{% if cause %}: {{ cause }}{% endif %}. El problema", "{{ component_names }}: {{ cause }}. El problema")
+    edit(
+        rel,
+        "{{ component_names }}{% if cause %}: {{ cause }}{% endif %}. El problema",
+        "{{ component_names }}: {{ cause }}. El problema",
+    )
     (p,) = rejected(rb_dir, "punctuation")
     assert p.file == rel and p.field == "customers.status_page.body" and "without" not in p.message
     assert p.line == line_of(rb_dir, rel, "{{ component_names }}: {{ cause }}.")

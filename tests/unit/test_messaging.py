@@ -212,7 +212,9 @@ def test_whatsapp_template_carries_the_text(draft: Any) -> None:
         assert delivery.deliver("whatsapp:es", draft, incident()) == "1 sent"
     message = json.loads(sent["message"])
     assert message["template"]["name"] == "incident_update" and message["template"]["language"] == {"code": "es"}
-    assert message["template"]["components"][0]["parameters"][0]["text"].startswith("Ledgerly: investigamos un problema que afecta a")
+    assert message["template"]["components"][0]["parameters"][0]["text"].startswith(
+        "Ledgerly: investigamos un problema que afecta a"
+    )
 
 
 def test_customer_email_has_list_unsubscribe(draft: Any) -> None:

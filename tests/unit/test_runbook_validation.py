@@ -120,7 +120,11 @@ def test_missing_channel_template(rb_dir: Path, edit: Edit) -> None:
 
 
 def test_unknown_template_variable(rb_dir: Path, edit: Edit) -> None:
-    edit("templates/en/update.yaml", "Next update in {{ next_update_in }}.\"", "Next update in {{ next_update_minuts }} min.\"")
+    edit(
+        "templates/en/update.yaml",
+        'Next update in {{ next_update_in }}."',
+        'Next update in {{ next_update_minuts }} min."',
+    )
     found = errors(rb_dir)
     (p,) = [p for p in found if "unknown variable" in p.message]
     assert p.file == "templates/en/update.yaml"

@@ -370,7 +370,9 @@ def test_live_incident_shows_when_the_next_update_comes() -> None:
         updated_at=start,
         started_at=start,
         next_update_at=NOW + timedelta(minutes=40),
-        updates=[PageUpdate(id="u1", status="investigating", body={"en": "Looking.", "es": "Revisando."}, created_at=start)],
+        updates=[
+            PageUpdate(id="u1", status="investigating", body={"en": "Looking.", "es": "Revisando."}, created_at=start)
+        ],
     )
     result = SiteRenderer(runbook).render([live], NOW)
     en = _visible(file(result, "incidents/core-live.html").decode())

@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import getpass
 import json
+import re
 import signal
 import time
 from collections.abc import Iterator
@@ -23,9 +24,12 @@ from clarion.cli.backend import STATE_FILE, Backend, CliError, deployed_backend,
 from clarion.domain.enums import ComponentStatus, IncidentKind, IncidentStatus, Severity
 from clarion.domain.errors import NotFound
 from clarion.domain.incident import Incident
+from clarion.domain.runbooks.model import LANG, Runbook
 from clarion.domain.workflow.manual import (
     InvalidRequest,
+    MissingTranslation,
     cancel_maintenance,
+    complete_texts,
     declare_incident,
     resolve_incident,
     schedule_maintenance,
@@ -44,7 +48,31 @@ Stack = Annotated[str, typer.Option(help="The deployed pipeline stack.")]
 Region = Annotated[str | None, typer.Option(help="AWS region of the pipeline stack (default: your CLI's).")]
 Runbooks = Annotated[Path, typer.Option(help="The runbook set.")]
 Json = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+Untranslated = Annotated[
+    bool,
+    typer.Option(
+        "--untranslated",
+        help="Send the default language's text to languages given none, marked with its language's name.",
+    ),
+]
+PER_LANGUAGE = " Per language: LANG=TEXT, repeated (a bare TEXT is the default language's)."
 DEFAULT_STACK = "Clarion-prod-Pipeline"
+_LANG_PREFIX = re.compile(LANG.removesuffix("$") + "=")
+
+
+def parse_texts(values: list[str] | None, option: str, runbook: Runbook) -> dict[str, str]:
+    """``["en=Card payments fail", "es=Fallan los pagos"]`` -> per language; a bare value is the
+    default language's. A language given twice, or an empty text, is a mistake to report."""
+    out: dict[str, str] = {}
+    for value in values or []:
+        m = _LANG_PREFIX.match(value)
+        lang, text = (value[: m.end() - 1], value[m.end() :]) if m else (runbook.settings.default_language, value)
+        if not text.strip():
+            raise InvalidRequest(f"{option} {value!r}: the text is empty")
+        if lang in out:
+            raise InvalidRequest(f"{option} gives {lang} twice")
+        out[lang] = text
+    return out
 
 
 def _backend(local: bool, stack: str, region: str | None, runbooks: Path) -> Backend:
@@ -70,9 +98,13 @@ def _fail(exc: Exception) -> typer.Exit:
 
 @contextlib.contextmanager
 def _user_errors() -> Iterator[None]:
-    """Problems a person can fix end the command with their message and exit status 1."""
+    """Problems a person can fix end the command with their message and exit status 1; text missing
+    a language the page speaks, with exit status 2 (usage), before anything is sent."""
     try:
         yield
+    except MissingTranslation as exc:
+        err.print(f"[red]✗[/red] {exc}", highlight=False)
+        raise typer.Exit(2) from None
     except (CliError, InvalidRequest, NotFound) as exc:
         raise _fail(exc) from None
 
@@ -89,6 +121,7 @@ def _summary(inc: Incident) -> dict[str, Any]:
         "id": inc.id,
         "kind": inc.kind.value,
         "title": next(iter(inc.title.values()), ""),
+        "titles": dict(inc.title),
         "severity": inc.severity.value,
         "status": (
             inc.maintenance_status.value
@@ -190,10 +223,24 @@ def local_up(
 
 @incident_app.command("open")
 def incident_open(
-    title: Annotated[str, typer.Option(help="What customers will read as the incident's name.")],
     component: Annotated[list[str], typer.Option(help="Affected component id (repeat for several).")],
-    status: Annotated[ComponentStatus, typer.Option(help="Their status.")] = ComponentStatus.MAJOR_OUTAGE,
-    severity: Annotated[Severity, typer.Option(help="Severity; the runbook's policy for it applies.")] = Severity.SEV2,
+    title: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="What customers will read as the incident's name."
+            + PER_LANGUAGE
+            + " Default: the title of the rule for exactly these components."
+        ),
+    ] = None,
+    status: Annotated[
+        ComponentStatus | None,
+        typer.Option(help="Their status. Default: the rule's, else what the severity implies (SEV4: degraded)."),
+    ] = None,
+    severity: Annotated[
+        Severity | None,
+        typer.Option(help="Severity; the runbook's policy for it applies. Default: the rule's, else SEV3."),
+    ] = None,
+    untranslated: Untranslated = False,
     drill: Annotated[bool, typer.Option("--drill", help="A drill: nothing reaches customers.")] = False,
     local: Local = False,
     stack: Stack = DEFAULT_STACK,
@@ -203,15 +250,19 @@ def incident_open(
 ) -> None:
     """Declare an incident no alarm raised. The same workflow and approvals run.
 
-    Example: clarion incident open --title "Invoices are slow to send" --component invoicing --severity SEV3
+    Example: clarion incident open --component invoicing --severity SEV3
+    --title "en=Invoices are slow to send" --title "es=Las facturas tardan en enviarse"
     """
     with _user_errors():
         b = _backend(local, stack, region, runbooks)
+        titles = complete_texts(
+            b.runbook, parse_texts(title, "--title", b.runbook), option="--title", untranslated=untranslated
+        )
         inc = declare_incident(
             b.runbook,
             b.store,
             b.workflow,
-            title=title,
+            title=titles,
             components=component,
             status=status,
             severity=severity,
@@ -229,10 +280,19 @@ def incident_open(
 @incident_app.command("update")
 def incident_update(
     incident_id: Annotated[str, typer.Argument(help="The incident's id.")],
-    status: Annotated[IncidentStatus | None, typer.Option(help="investigating, identified or monitoring.")] = None,
-    cause: Annotated[str | None, typer.Option(help="The cause, once known (customers read it).")] = None,
-    eta: Annotated[str | None, typer.Option(help="Expected resolution, e.g. '16:00 UTC'.")] = None,
+    status: Annotated[
+        IncidentStatus | None,
+        typer.Option(help="investigating, identified or monitoring; the update uses that phase's template."),
+    ] = None,
+    cause: Annotated[
+        list[str] | None, typer.Option(help="The cause, once known (customers read it)." + PER_LANGUAGE)
+    ] = None,
+    eta: Annotated[
+        list[str] | None,
+        typer.Option(help="Expected resolution, e.g. 'en=in about 2 hours'." + PER_LANGUAGE),
+    ] = None,
     severity: Annotated[Severity | None, typer.Option(help="A new severity (cadence and channels follow).")] = None,
+    untranslated: Untranslated = False,
     publish: Annotated[bool, typer.Option("--publish/--no-publish", help="Post an update now.")] = True,
     local: Local = False,
     stack: Stack = DEFAULT_STACK,
@@ -243,10 +303,17 @@ def incident_update(
     """Change an incident's status, cause, expected resolution or severity, and post an update now
     (approved per the severity policy).
 
-    Example: clarion incident update payments-20261123T140500-ab12cd34 --status identified --cause "a bad deploy"
+    Example: clarion incident update payments-20261123T140500-ab12cd34 --status identified
+    --cause "en=a faulty release" --cause "es=una versión defectuosa"
     """
     with _user_errors():
         b = _backend(local, stack, region, runbooks)
+        causes = complete_texts(
+            b.runbook, parse_texts(cause, "--cause", b.runbook), option="--cause", untranslated=untranslated
+        )
+        etas = complete_texts(
+            b.runbook, parse_texts(eta, "--eta", b.runbook), option="--eta", untranslated=untranslated
+        )
         inc, draft = update_incident(
             b.store,
             b.workflow,
@@ -254,8 +321,8 @@ def incident_update(
             actor=_actor(),
             now=datetime.now(UTC),
             status=status,
-            cause=cause,
-            eta=eta,
+            cause=causes or None,
+            eta=etas or None,
             severity=severity,
             publish=publish,
         )
@@ -269,7 +336,11 @@ def incident_update(
 @incident_app.command("resolve")
 def incident_resolve(
     incident_id: Annotated[str, typer.Argument(help="The incident's id.")],
-    cause: Annotated[str | None, typer.Option(help="The cause, for the resolution message.")] = None,
+    cause: Annotated[
+        list[str] | None,
+        typer.Option(help="The cause, for the resolution messages and the post-mortem." + PER_LANGUAGE),
+    ] = None,
+    untranslated: Untranslated = False,
     local: Local = False,
     stack: Stack = DEFAULT_STACK,
     region: Region = None,
@@ -279,10 +350,16 @@ def incident_resolve(
     """Resolve an incident: resolution messages, status page, post-mortem reminder.
 
     Example: clarion incident resolve payments-20261123T140500-ab12cd34
+    --cause "en=a faulty release" --cause "es=una versión defectuosa"
     """
     with _user_errors():
         b = _backend(local, stack, region, runbooks)
-        inc = resolve_incident(b.store, b.workflow, incident_id, actor=_actor(), now=datetime.now(UTC), cause=cause)
+        causes = complete_texts(
+            b.runbook, parse_texts(cause, "--cause", b.runbook), option="--cause", untranslated=untranslated
+        )
+        inc = resolve_incident(
+            b.store, b.workflow, incident_id, actor=_actor(), now=datetime.now(UTC), cause=causes or None
+        )
     _done(as_json, _summary(inc), f"[green]✓[/green] {inc.id} is being resolved")
 
 
@@ -354,10 +431,15 @@ def incident_show(
 
 @maintenance_app.command("schedule")
 def maintenance_schedule(
-    title: Annotated[str, typer.Option(help="What customers will read.")],
+    title: Annotated[list[str], typer.Option(help="What customers will read." + PER_LANGUAGE)],
     component: Annotated[list[str], typer.Option(help="Component under maintenance (repeat for several).")],
     start: Annotated[str, typer.Option(help="Start, ISO 8601 with zone, e.g. 2026-11-25T02:00Z.")],
     end: Annotated[str, typer.Option(help="End, ISO 8601 with zone.")],
+    impact: Annotated[
+        list[str] | None,
+        typer.Option(help="What customers will experience, e.g. 'en=sign-in may fail for a minute'." + PER_LANGUAGE),
+    ] = None,
+    untranslated: Untranslated = False,
     local: Local = False,
     stack: Stack = DEFAULT_STACK,
     region: Region = None,
@@ -367,16 +449,24 @@ def maintenance_schedule(
     """Announce maintenance now; it starts and completes on schedule, and alarms of its components
     open no incident during the window.
 
-    Example: clarion maintenance schedule --title "Login upgrade" --component login
-    --start 2026-11-25T02:00Z --end 2026-11-25T04:00Z
+    Example: clarion maintenance schedule --component login --start 2026-11-25T02:00Z --end 2026-11-25T04:00Z
+    --title "en=Login upgrade" --title "es=Actualización del inicio de sesión"
+    --impact "en=you may need to sign in again" --impact "es=es posible que deba iniciar sesión de nuevo"
     """
     with _user_errors():
         b = _backend(local, stack, region, runbooks)
+        titles = complete_texts(
+            b.runbook, parse_texts(title, "--title", b.runbook), option="--title", untranslated=untranslated
+        )
+        impacts = complete_texts(
+            b.runbook, parse_texts(impact, "--impact", b.runbook), option="--impact", untranslated=untranslated
+        )
         m = schedule_maintenance(
             b.runbook,
             b.store,
             b.workflow,
-            title=title,
+            title=titles,
+            impact=impacts,
             components=component,
             start=parse_time(start, "--start"),
             end=parse_time(end, "--end"),

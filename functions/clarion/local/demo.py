@@ -24,6 +24,7 @@ from typing import Any
 from clarion.domain.alarms.events import state_change_event
 from clarion.domain.enums import Severity
 from clarion.domain.incident import Incident
+from clarion.domain.messaging.i18n import format_time
 from clarion.local.environment import LocalEnvironment, invoke_intake
 from clarion.local.moto_glue import EmbeddedMoto
 from clarion.local.server import LocalServer, approval_links, outbox
@@ -211,10 +212,10 @@ def run_demo(
                 )
                 step("Approval", "decided by a person on the approval page")
             else:
+                since = format_time(t0, "en", runbook.settings.time_zone("en"))
                 edit = {
                     "customers/status_page/en": "We are investigating failing online payments of invoices "
-                    f"since {t0.strftime('%H:%M')} UTC. Bank transfers work "
-                    "normally. Next update within the hour."
+                    f"since {since}. Bank transfers work normally. Next update within the hour."
                 }
                 status, page, form = approve(link, edits=edit)
                 _check(status == 200 and "Approved" in page, f"the approval POST answered {status}")
@@ -235,12 +236,12 @@ def run_demo(
 
             _wait("the first messages to be published", published("investigating"))
             index = env.client("s3").get_object(Bucket=env.names.page_bucket, Key="index.html")["Body"].read().decode()
-            _check("Partial system outage" in index, "the status page does not show the outage")
+            _check("Partial service outage" in index, "the status page does not show the outage")
             sent = [e for e in store.timeline(incident_id) if e.kind == "message_sent"]
             routes = sorted({e.data["route"] for e in sent})
             step(
                 "Published",
-                f"{len(routes)} routes, each once: {', '.join(routes)}; status page banner 'Partial system outage'",
+                f"{len(routes)} routes, each once: {', '.join(routes)}; status page banner 'Partial service outage'",
             )
 
             update_link = _wait(

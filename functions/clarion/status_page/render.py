@@ -380,7 +380,7 @@ class SiteRenderer:
                     continue
                 up = uptime[c.id]
                 counts = up.counts
-                days = [
+                bad_days = [
                     day_count(status.value, counts[status], lang)
                     for status in (
                         ComponentStatus.MAJOR_OUTAGE,
@@ -396,8 +396,8 @@ class SiteRenderer:
                         "status": st.value,
                         "status_label": status_label(st, lang),
                         "uptime_percent": percent,
-                        "uptime_days": join_list(days, lang),
-                        "uptime_text": "; ".join([percent, *days]),
+                        "uptime_days": join_list(bad_days, lang),
+                        "uptime_text": "; ".join([percent, *bad_days]),
                         "bars": _bars(up),
                     }
                 )

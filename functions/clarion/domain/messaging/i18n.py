@@ -9,8 +9,8 @@ Times carry their zone, named the way the language names it: "Nov 23, 2026, 1:58
 from __future__ import annotations
 
 import re
-from decimal import Decimal
 from datetime import UTC, datetime, timedelta, tzinfo
+from decimal import Decimal
 from functools import lru_cache
 
 from babel import Locale, UnknownLocaleError
@@ -100,13 +100,13 @@ def _locale(language: str) -> Locale:
 
 
 @lru_cache(maxsize=256)
-def _skeleton(skeleton: str, language: str) -> DateTimePattern:
+def _skeleton(skeleton: str, language: str) -> str:
     """The locale's pattern for a CLDR skeleton (what ``format_skeleton`` looks up on every call)."""
     skeletons = _locale(language).datetime_skeletons
     if skeleton not in skeletons:
         skeleton = match_skeleton(skeleton, skeletons) or skeleton
     pattern: DateTimePattern = skeletons[skeleton]
-    return pattern
+    return str(pattern.pattern)
 
 
 @lru_cache(maxsize=64)

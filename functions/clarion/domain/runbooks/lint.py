@@ -13,9 +13,10 @@
 from __future__ import annotations
 
 import re
+
 from jinja2 import TemplateSyntaxError, meta
 
-from clarion.domain.enums import Audience, Channel, Phase
+from clarion.domain.enums import Audience, Channel
 from clarion.domain.messaging.render import REQUIRED_OPEN, VARIABLES, environment
 from clarion.domain.runbooks.matrix import message_matrix
 from clarion.domain.runbooks.model import Problem, Runbook

@@ -23,10 +23,10 @@ Each problem names the template's file and the line inside it.
 from __future__ import annotations
 
 import itertools
-from functools import lru_cache
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 from jinja2 import TemplateError, meta
@@ -51,17 +51,81 @@ _FILLER = "x" * 40
 #: Small stop-word lists: a template written in one language should hold none of another's.
 STOP_WORDS: dict[str, frozenset[str]] = {
     "en": frozenset(
-        "the and with is are we our you your have will since until of to in for on by what please thank "
-        "after before from it this that be been has was were".split()
+        [
+            "the",
+            "and",
+            "with",
+            "is",
+            "are",
+            "we",
+            "our",
+            "you",
+            "your",
+            "have",
+            "will",
+            "since",
+            "until",
+            "of",
+            "to",
+            "in",
+            "for",
+            "on",
+            "by",
+            "what",
+            "please",
+            "thank",
+            "after",
+            "before",
+            "from",
+            "it",
+            "this",
+            "that",
+            "be",
+            "been",
+            "has",
+            "was",
+            "were",
+        ]
     ),
     "es": frozenset(
-        "el la los las y con del que es son nuestro nuestra nuestros nuestras usted su sus desde hasta por "
-        "para una está están hemos ya se lo al le gracias".split()
+        [
+            "el",
+            "la",
+            "los",
+            "las",
+            "y",
+            "con",
+            "del",
+            "que",
+            "es",
+            "son",
+            "nuestro",
+            "nuestra",
+            "nuestros",
+            "nuestras",
+            "usted",
+            "su",
+            "sus",
+            "desde",
+            "hasta",
+            "por",
+            "para",
+            "una",
+            "está",
+            "están",
+            "hemos",
+            "ya",
+            "se",
+            "lo",
+            "al",
+            "le",
+            "gracias",
+        ]
     ),
 }
 PREPOSITIONS: dict[str, frozenset[str]] = {
-    "en": frozenset("by in at on for of from since until with to into".split()),
-    "es": frozenset("de del a al en por para con desde hasta sin tras".split()),
+    "en": frozenset(["by", "in", "at", "on", "for", "of", "from", "since", "until", "with", "to", "into"]),
+    "es": frozenset(["de", "del", "a", "al", "en", "por", "para", "con", "desde", "hasta", "sin", "tras"]),
 }
 _PLURAL_NOUNS = {
     "en": ("minute", "hour", "day", "second", "week", "component", "service", "update", "incident", "other"),
@@ -80,7 +144,7 @@ _PLURAL_NOUNS = {
 
 _URL = re.compile(r"https?://\S+")
 _JINJA = re.compile(r"{{.*?}}|{%.*?%}|{#.*?#}", re.DOTALL)
-_WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)?")
+_WORD = re.compile(r"[^\W\d_]+(?:['\u2019][^\W\d_]+)?")
 _LEFTOVER = re.compile(r"{{|}}|{%|%}")
 _RUN_TOGETHER = re.compile(r"(?<=[^\W_])[.!?;:,](?=[^\W\d_])")
 _PUNCTUATION = re.compile(r"\.\.(?!\.)|,,|[,;:]\s*[.,;:]|\s+[.,;:!?](?=\s|$)|\(\s*\)|\([^()\n]*\(")
@@ -129,9 +193,8 @@ class Cell:
             if on
         ]
         minutes = int(self.duration.total_seconds() // 60)
-        return (
-            f"{len(self.components)} component(s) ({', '.join(self.components)}), {minutes} min"
-            + (f", with {', '.join(flags)}" if flags else "")
+        return f"{len(self.components)} component(s) ({', '.join(self.components)}), {minutes} min" + (
+            f", with {', '.join(flags)}" if flags else ""
         )
 
 
@@ -285,7 +348,9 @@ def _text_problems(language: str, text: str) -> list[tuple[str, int, int, str]]:
     return found
 
 
-def _other_language(section: str, loc: tuple[str | int, ...], language: str, source: str, langs: list[str]) -> list[Problem]:
+def _other_language(
+    section: str, loc: tuple[str | int, ...], language: str, source: str, langs: list[str]
+) -> list[Problem]:
     own = STOP_WORDS.get(language.split("-")[0], frozenset())
     out: list[Problem] = []
     for i, line in enumerate(source.splitlines()):

@@ -6,15 +6,74 @@ from __future__ import annotations
 from datetime import datetime
 
 from clarion.domain.alarms.intake import deliver_signals
-from clarion.domain.enums import ComponentStatus, IncidentKind, IncidentStatus, MaintenanceStatus, Severity
+from clarion.domain.enums import ComponentStatus, IncidentKind, IncidentStatus, MaintenanceStatus, Phase, Severity
 from clarion.domain.errors import ClarionError, ConcurrentUpdate, NotFound
 from clarion.domain.incident import Change, Incident, IncidentWrite, TimelineEntry, incident_id_for
-from clarion.domain.runbooks.model import Runbook
+from clarion.domain.messaging.i18n import mark_untranslated
+from clarion.domain.runbooks.model import Rule, Runbook, localized
 from clarion.ports import IncidentStore, Workflow
 
 
 class InvalidRequest(ClarionError):
     """A request a person can correct; the message says how."""
+
+
+class MissingTranslation(InvalidRequest):
+    """Text a person typed lacks a language the page or a policy speaks. Nothing was sent."""
+
+    def __init__(self, message: str, missing: list[str]) -> None:
+        super().__init__(message)
+        self.missing = missing
+
+
+#: The component status a manual incident gets when neither the person nor a rule says: it follows
+#: the severity's Statuspage impact, so a SEV4 shows as degraded, not as a major outage.
+STATUS_FOR_IMPACT = {
+    "critical": ComponentStatus.MAJOR_OUTAGE,
+    "major": ComponentStatus.PARTIAL_OUTAGE,
+    "minor": ComponentStatus.DEGRADED_PERFORMANCE,
+    "none": ComponentStatus.DEGRADED_PERFORMANCE,
+}
+DEFAULT_SEVERITY = Severity.SEV3
+
+
+def complete_texts(
+    runbook: Runbook, given: dict[str, str], *, option: str, untranslated: bool = False
+) -> dict[str, str]:
+    """Text a person typed, one entry per configured language; ``{}`` when nothing was given.
+
+    Every language the page speaks needs its own text: a missing one raises ``MissingTranslation``
+    naming it, unless ``untranslated``, which sends the default language's text marked with the
+    name of its language ("Card payments fail (en inglés)").
+    """
+    languages = runbook.settings.languages
+    default = runbook.settings.default_language
+    unknown = sorted(set(given) - set(languages))
+    if unknown:
+        raise InvalidRequest(f"{option}: unknown language(s) {', '.join(unknown)}; languages: {', '.join(languages)}")
+    texts = {lang: text.strip() for lang, text in given.items() if text.strip()}
+    if not texts:
+        return {}
+    missing = [lang for lang in languages if lang not in texts]
+    if missing and (not untranslated or default not in texts):
+        wanted = " ".join(f'{option} "{lang}=…"' for lang in missing)
+        hint = (
+            f", or --untranslated to send the {default} text to {', '.join(missing)} readers, marked as untranslated"
+            if default in texts
+            else f" (--untranslated needs the {default} text)"
+        )
+        raise MissingTranslation(
+            f"{option} has no text in {', '.join(missing)}: nothing was sent. Give {wanted}{hint}", missing
+        )
+    for lang in missing:
+        texts[lang] = mark_untranslated(texts[default], default, lang)
+    return {lang: texts[lang] for lang in languages}
+
+
+def rule_for(runbook: Runbook, components: list[str]) -> Rule | None:
+    """The routing rule whose components are exactly these, if any: its title and defaults apply."""
+    wanted = set(components)
+    return next((r for r in runbook.rules.rules if set(r.components) == wanted), None)
 
 
 def _group_of(runbook: Runbook, components: list[str]) -> str:
@@ -36,19 +95,34 @@ def declare_incident(
     store: IncidentStore,
     workflow: Workflow,
     *,
-    title: str,
+    title: dict[str, str],
     components: list[str],
-    status: ComponentStatus,
-    severity: Severity,
+    status: ComponentStatus | None = None,
+    severity: Severity | None = None,
     actor: str,
     now: datetime,
     drill: bool = False,
 ) -> Incident:
-    if not title.strip():
-        raise InvalidRequest("the title is empty")
+    """``title``: language -> text, complete (see :func:`complete_texts`); empty to use the title of
+    the rule for exactly these components. Severity and status default to that rule's; without a
+    rule, to SEV3 and the status the severity's impact implies."""
     if not components:
         raise InvalidRequest("name at least one affected component")
     group = _group_of(runbook, components)
+    rule = rule_for(runbook, components)
+    if not title:
+        if rule is None or not rule.title:
+            raise InvalidRequest(
+                "give --title (no routing rule covers exactly these components, so there is no title to reuse)"
+            )
+        default = runbook.settings.default_language
+        title = {lang: localized(rule.title, lang, default) for lang in runbook.settings.languages}
+    missing = [lang for lang in runbook.settings.languages if not title.get(lang, "").strip()]
+    if missing:
+        raise MissingTranslation(f"the title has no text in {', '.join(missing)}: nothing was sent", missing)
+    severity = severity or (rule.severity if rule else DEFAULT_SEVERITY)
+    if status is None:
+        status = rule.status if rule and rule.severity is severity else STATUS_FOR_IMPACT[severity.impact]
     existing = store.get_open_incident_id(group)
     if existing:
         raise InvalidRequest(
@@ -56,9 +130,9 @@ def declare_incident(
             f"(`clarion incident update {existing}`)"
         )
     incident = Incident(
-        id=incident_id_for(group, now, f"manual|{title}|{now.isoformat()}"),
+        id=incident_id_for(group, now, f"manual|{sorted(title.items())}|{now.isoformat()}"),
         group=group,
-        title=dict.fromkeys(runbook.settings.languages, title.strip()),
+        title={lang: text.strip() for lang, text in title.items()},
         severity=severity,
         components=dict.fromkeys(components, status),
         started_at=now,
@@ -117,13 +191,15 @@ def update_incident(
     actor: str,
     now: datetime,
     status: IncidentStatus | None = None,
-    cause: str | None = None,
-    eta: str | None = None,
+    cause: dict[str, str] | None = None,
+    eta: dict[str, str] | None = None,
     severity: Severity | None = None,
     publish: bool = True,
 ) -> tuple[Incident, str | None]:
     """Change what the next messages say; with ``publish``, draft and send an update now (through
-    approval, per the severity policy). Returns the incident and the update's draft id."""
+    approval, per the severity policy): the ``identified`` or ``monitoring`` template when the status
+    moves there, the regular update otherwise. ``cause`` and ``eta`` are per language, complete.
+    Returns the incident and the update's draft id."""
     current = _load(store, incident_id)
     if current.resolved_at or current.resolution_requested_at:
         raise InvalidRequest(f"incident {incident_id} is resolved; declare a new one")
@@ -134,11 +210,11 @@ def update_incident(
     if status is not None:
         changes["status"] = status
         said.append(f"status {status.value}")
-    if cause is not None:
-        changes["cause"] = cause.strip()
+    if cause:
+        changes["cause"] = cause
         said.append("cause")
-    if eta is not None:
-        changes["eta"] = eta.strip()
+    if eta:
+        changes["eta"] = eta
         said.append("expected resolution")
     if severity is not None:
         changes["severity"] = severity
@@ -150,20 +226,32 @@ def update_incident(
         kind="updated",
         actor=actor,
         summary=f"Updated by {actor}: {', '.join(said) or 'no change'}",
-        data={k: str(v) for k, v in changes.items()},
+        data={k: v if isinstance(v, dict) else str(v) for k, v in changes.items()},
     )
     updated = _write(store, current, entry, **changes)
     draft_id = None
     if publish:
         n = sum(1 for e in store.timeline(incident_id) if e.kind == "updated")
         draft_id = f"manual-{n}"
-        workflow.start(updated, "update", suffix=draft_id, extra={"draft_id": draft_id})
+        phase = PHASE_FOR_STATUS.get(status, Phase.UPDATE) if status else Phase.UPDATE
+        workflow.start(updated, "update", suffix=draft_id, extra={"draft_id": draft_id, "phase": phase.value})
     return updated, draft_id
 
 
+#: The template an update uses when a person moves the incident to a status.
+PHASE_FOR_STATUS = {IncidentStatus.IDENTIFIED: Phase.IDENTIFIED, IncidentStatus.MONITORING: Phase.MONITORING}
+
+
 def resolve_incident(
-    store: IncidentStore, workflow: Workflow, incident_id: str, *, actor: str, now: datetime, cause: str | None = None
+    store: IncidentStore,
+    workflow: Workflow,
+    incident_id: str,
+    *,
+    actor: str,
+    now: datetime,
+    cause: dict[str, str] | None = None,
 ) -> Incident:
+    """Resolve; ``cause`` (per language, complete) reaches the resolution messages and the post-mortem."""
     current = _load(store, incident_id)
     if current.resolution_requested_at or current.resolved_at:
         raise InvalidRequest(f"incident {incident_id} is already resolved")
@@ -173,7 +261,7 @@ def resolve_incident(
         "pending_signals": [*current.pending_signals, "resolve"],
     }
     if cause:
-        changes["cause"] = cause.strip()
+        changes["cause"] = cause
     updated = current.model_copy(update={**changes, "version": current.version + 1, "updated_at": now})
     close = [(current.group, current.id)] if store.get_open_incident_id(current.group) == current.id else []
     store.commit(
@@ -192,14 +280,19 @@ def schedule_maintenance(
     store: IncidentStore,
     workflow: Workflow,
     *,
-    title: str,
+    title: dict[str, str],
     components: list[str],
     start: datetime,
     end: datetime,
     actor: str,
     now: datetime,
     severity: Severity = Severity.SEV3,
+    impact: dict[str, str] | None = None,
 ) -> Incident:
+    """``title`` and ``impact`` (what customers will experience): per language, complete."""
+    missing = [lang for lang in runbook.settings.languages if not title.get(lang, "").strip()]
+    if missing:
+        raise MissingTranslation(f"the title has no text in {', '.join(missing)}: nothing was sent", missing)
     if end <= start:
         raise InvalidRequest("the window must end after it starts")
     if end <= now:
@@ -208,10 +301,11 @@ def schedule_maintenance(
         raise InvalidRequest("name at least one component under maintenance")
     group = _group_of(runbook, components)
     m = Incident(
-        id=f"maint-{incident_id_for(group, start, f'maint|{title}|{now.isoformat()}')}"[:65],
+        id=f"maint-{incident_id_for(group, start, f'maint|{sorted(title.items())}|{now.isoformat()}')}"[:65],
         kind=IncidentKind.MAINTENANCE,
         group=group,
-        title=dict.fromkeys(runbook.settings.languages, title.strip()),
+        title={lang: text.strip() for lang, text in title.items()},
+        impact=impact or {},
         severity=severity,
         components=dict.fromkeys(components, ComponentStatus.UNDER_MAINTENANCE),
         started_at=start,

@@ -24,7 +24,7 @@ from clarion.domain.enums import (
     TimeoutAction,
 )
 from clarion.domain.errors import ClarionError, ConcurrentUpdate, NotFound
-from clarion.domain.incident import Change, Incident, IncidentWrite, TimelineEntry
+from clarion.domain.incident import Change, Incident, IncidentWrite, TimelineEntry, text_in
 from clarion.domain.messaging.drafts import Draft, build_draft
 from clarion.domain.messaging.i18n import format_utc
 from clarion.domain.runbooks.model import Runbook
@@ -598,6 +598,7 @@ def postmortem_markdown(runbook: Runbook, incident: Incident, timeline: list[Tim
         "",
         "## Root cause",
         "",
+        *([f"As told to customers: {cause}", ""] if (cause := text_in(incident.cause, lang)) else []),
         "_Why it happened. Ask why until the answer is something we can change._",
         "",
         "## What went well, what did not",
