@@ -124,7 +124,7 @@ def _outcome(raw: Any) -> str:
         return "rejected"
 
 
-@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])  # crashes, not speed
 @given(json_values)
 def test_fuzz_arbitrary_json_never_crashes(raw: Any) -> None:
     assert _outcome(raw) in ("parsed", "rejected")
