@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
+from html import unescape
 from pathlib import Path
 
 from clarion.cli.main import app
+from clarion.domain.runbooks.matrix import scan_text
 from typer.testing import CliRunner
 
 from tests.conftest import RUNBOOKS
@@ -75,6 +78,34 @@ def test_demo_command(tmp_path: Path) -> None:
         "page/api/v2/summary.json",
     ):
         assert (tmp_path / "demo" / name).is_file(), name
+    _scan_customer_words(tmp_path / "demo")
+
+
+def _visible(html: str) -> str:
+    html = re.sub(r"<(script|style|svg)\b.*?</\1>|<[^>]+>", " ", html, flags=re.DOTALL)
+    return re.sub(r"[ \t]+", " ", unescape(html))
+
+
+def _scan_customer_words(out: Path) -> None:
+    """Every customer message the demo sent and every incident page, in both languages, free of the
+    defects the message matrix rejects in templates, and of machine timestamps."""
+    messages = [
+        m
+        for m in json.loads((out / "outbox.json").read_text())
+        if m["audience"] == "customers" and m["channel"] != "internal"
+    ]
+    assert {m["language"] for m in messages} == {"en", "es"}
+    problems = [
+        f"{m['channel']} {m['language']}: {p}"
+        for m in messages
+        for p in scan_text(m["language"], f"{m['subject']}\n{m['body']}", ["en", "es"])
+    ]
+    pages = sorted((out / "page").glob("**/incidents/*.html"))
+    assert {p.parent.parent.name for p in pages} == {"page", "es"}
+    for page in pages:
+        lang = "es" if page.parent.parent.name == "es" else "en"
+        problems += [f"{page.name} {lang}: {p}" for p in scan_text(lang, _visible(page.read_text()), ["en", "es"])]
+    assert problems == []
 
 
 def test_help_lists_commands() -> None:

@@ -119,3 +119,30 @@ def test_incident_spanning_midnight_counts_on_both_days() -> None:
 def test_open_incident_counts_until_now() -> None:
     up = uptime_by_component(["api"], [inc("x", {"api": MAJ}, NOW - timedelta(hours=2), None)], NOW)["api"]
     assert up.days[-1].minutes_major == 120
+
+
+def test_live_incident_carries_the_next_update_its_last_update_promised() -> None:
+    from clarion.domain.enums import Severity
+    from clarion.domain.incident import Incident, TimelineEntry
+    from clarion.domain.status_page import page_incident_from
+
+    incident = Incident(
+        id="core-1",
+        group="core",
+        title={"en": "Slow sign-in"},
+        severity=Severity.SEV3,
+        components={"login": ComponentStatus.DEGRADED_PERFORMANCE},
+        started_at=NOW,
+        created_at=NOW,
+        updated_at=NOW,
+    )
+
+    def update(at: datetime, promised: datetime | None) -> TimelineEntry:
+        data = {"status": "investigating", "body": {"en": "x"}, "next_update_at": promised and promised.isoformat()}
+        return TimelineEntry(at=at, kind="page_update", actor="workflow", summary="s", data=data)
+
+    first, second = NOW + timedelta(hours=2), NOW + timedelta(hours=3)
+    timeline = [update(NOW, first), update(NOW + timedelta(hours=1), second)]
+    assert page_incident_from(incident, timeline).next_update_at == second  # the latest promise
+    resolved = incident.model_copy(update={"resolved_at": NOW + timedelta(hours=2)})
+    assert page_incident_from(resolved, timeline).next_update_at is None  # nothing more to promise

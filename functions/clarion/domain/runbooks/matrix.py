@@ -468,3 +468,20 @@ def _check_template(
             )
         )
     return out
+
+
+def scan_text(language: str, text: str, languages: list[str]) -> list[str]:
+    """Every defect the matrix looks for in one finished text (a sent message, a page's words),
+    including words of another of ``languages``: for checking what customers actually received."""
+    found = [
+        f"{cls}: {detail}: {_snippet(text, start, end)!r}" for cls, start, end, detail in _text_problems(language, text)
+    ]
+    own = STOP_WORDS.get(language.split("-")[0], frozenset())
+    words = {w.lower() for w in _WORD.findall(_URL.sub(" ", text))}
+    for other in languages:
+        if other.split("-")[0] == language.split("-")[0]:
+            continue
+        foreign = sorted((words & STOP_WORDS.get(other.split("-")[0], frozenset())) - own)
+        if foreign:
+            found.append(f"other-language: words of '{other}' in '{language}' text: {', '.join(foreign)}")
+    return found
