@@ -158,7 +158,9 @@ def test_sms_over_budget_is_an_error(rb_dir: Path, edit: Edit) -> None:
 
 def test_jargon_is_a_warning_for_customers_only(rb_dir: Path, edit: Edit) -> None:
     edit("templates/en/update.yaml", "Our team is still working on it.", "Our team is still fixing the DNS.")
-    edit("templates/en/update.yaml", "still open ({{ status|lower }})", "still open ({{ status|lower }}, DNS)")  # technical: fine
+    edit(
+        "templates/en/update.yaml", "still open ({{ status|lower }})", "still open ({{ status|lower }}, DNS)"
+    )  # technical: fine
     runbook, problems = validate_runbook(rb_dir)
     assert runbook is not None
     (p,) = problems

@@ -12,20 +12,15 @@ import re
 from datetime import UTC, datetime, timedelta, tzinfo
 from decimal import Decimal
 from functools import lru_cache
-
-from babel import Locale, UnknownLocaleError
-from babel.dates import (
-    DateTimePattern,
-    format_datetime,
-    get_timezone,
-    get_timezone_location,
-    get_timezone_name,
-    match_skeleton,
-)
-from babel.lists import format_list
-from babel.units import format_unit
+from typing import TYPE_CHECKING
 
 from clarion.domain.enums import ComponentStatus, IncidentStatus, MaintenanceStatus
+
+if TYPE_CHECKING:
+    from babel import Locale
+
+# Babel is imported where it is used: the intake needs only the status labels, and its cold start
+# should not pay for CLDR.
 
 _STATUS: dict[str, dict[str, str]] = {
     "en": {
@@ -93,6 +88,8 @@ def format_minutes(delta: timedelta) -> int:
 
 @lru_cache(maxsize=64)
 def _locale(language: str) -> Locale:
+    from babel import Locale, UnknownLocaleError
+
     try:
         return Locale.parse(language.replace("-", "_"))
     except (UnknownLocaleError, ValueError):
@@ -102,16 +99,19 @@ def _locale(language: str) -> Locale:
 @lru_cache(maxsize=256)
 def _skeleton(skeleton: str, language: str) -> str:
     """The locale's pattern for a CLDR skeleton (what ``format_skeleton`` looks up on every call)."""
+    from babel.dates import match_skeleton
+
     skeletons = _locale(language).datetime_skeletons
     if skeleton not in skeletons:
         skeleton = match_skeleton(skeleton, skeletons) or skeleton
-    pattern: DateTimePattern = skeletons[skeleton]
-    return str(pattern.pattern)
+    return str(skeletons[skeleton].pattern)
 
 
 @lru_cache(maxsize=64)
 def zone(name: str) -> tzinfo:
     """An IANA time zone; ``ValueError`` naming it when it does not exist."""
+    from babel.dates import get_timezone
+
     try:
         return get_timezone(name)
     except LookupError:
@@ -120,6 +120,8 @@ def zone(name: str) -> tzinfo:
 
 def zone_label(at: datetime, time_zone: str, language: str) -> str:
     """How the language names the zone at that moment: 'EST', 'UTC', '(hora de Colombia)'."""
+    from babel.dates import get_timezone_location, get_timezone_name
+
     loc = _locale(language)
     local = at.astimezone(zone(time_zone))
     short = get_timezone_name(local, width="short", locale=loc)
@@ -133,6 +135,8 @@ def zone_label(at: datetime, time_zone: str, language: str) -> str:
 
 def zone_name(time_zone: str, language: str) -> str:
     """The zone's generic name for a page's legend: 'Eastern Time', 'hora de Colombia', 'UTC'."""
+    from babel.dates import get_timezone_name
+
     if zone(time_zone).utcoffset(datetime(2026, 1, 1)) == timedelta(0) and "UTC" in time_zone.upper():
         return "UTC"
     name = get_timezone_name(zone(time_zone), width="long", zone_variant="generic", locale=_locale(language))
@@ -141,6 +145,8 @@ def zone_name(time_zone: str, language: str) -> str:
 
 def format_day(at: datetime, language: str, time_zone: str = "UTC") -> str:
     """The reader's calendar day: 'Nov 23, 2026', '23 de noviembre de 2026'."""
+    from babel.dates import format_datetime
+
     skeleton = _DATE_SKELETON["medium"].get(language.split("-")[0], _DEFAULT_SKELETON["medium"])
     pattern = _skeleton(skeleton, language)
     return format_datetime(at, pattern, tzinfo=zone(time_zone), locale=_locale(language)).translate(_SPACES)
@@ -157,6 +163,8 @@ def format_percent(value: float, language: str) -> str:
 
 def format_time(at: datetime, language: str, time_zone: str = "UTC", *, short: bool = False) -> str:
     """'Nov 23, 2026, 1:58 AM EST' (medium) or 'Nov 23, 1:58 AM EST' (short, for SMS)."""
+    from babel.dates import format_datetime
+
     loc = _locale(language)
     form = "short" if short else "medium"
     skeleton = _DATE_SKELETON[form].get(language.split("-")[0], _DEFAULT_SKELETON[form])
@@ -168,6 +176,8 @@ def format_time(at: datetime, language: str, time_zone: str = "UTC", *, short: b
 
 def format_duration(delta: timedelta, language: str) -> str:
     """'1 minute', '59 minutes', '1 hour and 30 minutes', '1 hora y 30 minutos'."""
+    from babel.units import format_unit
+
     loc = _locale(language)
     minutes = format_minutes(delta)
     days, rest = divmod(minutes, 1440)
@@ -182,6 +192,8 @@ def format_duration(delta: timedelta, language: str) -> str:
 
 def join_list(items: list[str], language: str) -> str:
     """'Checkout and Invoicing', 'Pago en línea y Facturación' (CLDR list patterns)."""
+    from babel.lists import format_list
+
     if not items:
         return ""
     return format_list(items, style="standard", locale=_locale(language))
@@ -198,10 +210,7 @@ def join_names_short(items: list[str], language: str, keep: int = 1) -> str:
 
 def language_name(code: str, in_language: str) -> str:
     """'inglés' for ('en', 'es')."""
-    try:
-        return str(_locale(in_language).languages.get(code.split("-")[0], code))
-    except (UnknownLocaleError, ValueError):
-        return code
+    return str(_locale(in_language).languages.get(code.split("-")[0], code))
 
 
 def mark_untranslated(text: str, source_language: str, reader_language: str) -> str:
