@@ -25,7 +25,7 @@ $(STAMP): pyproject.toml
 
 venv: $(STAMP)
 
-test: $(STAMP) browser
+test: $(STAMP) browser node_modules/.installed
 	$(BIN)/python -m pytest -q
 
 # The status page's browser test needs Debian's chromium; install it where it is missing.

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import math
 
-from clarion.domain.messaging.sms import GSM7_BASIC, GSM7_EXTENSION, count_segments
+from clarion.domain.messaging.sms import GSM7_BASIC, GSM7_EXTENSION, count_segments, graphemes
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -66,6 +66,42 @@ def test_empty_text_has_no_segments() -> None:
     assert count_segments("").segments == 0
 
 
+def test_escape_code_is_not_a_gsm7_character() -> None:
+    c = count_segments("Outage\x1b")
+    assert (c.encoding, c.offending) == ("UCS-2", "\x1b")
+    assert count_segments("a" * 159 + "\x1b").segments == 3  # 160 UCS-2 units, not 160 septets
+
+
+def test_zwj_sequence_moves_whole_to_the_next_segment() -> None:
+    coder = "👩‍💻"  # 5 UTF-16 units, one cluster
+    assert count_segments("ó" * 66 + coder).segments == 2
+    # Split per code unit, 66 + 1 fill segment one and 4 spill; kept whole, all 5 spill.
+    c = count_segments("ó" * 66 + coder + "ó" * 63)
+    assert c.units == 134
+    assert c.segments == 3
+
+
+def test_flags_keycaps_and_skin_tones_are_one_cluster_each() -> None:
+    assert graphemes("🇪🇸🇲🇽1️⃣👍🏽") == ["🇪🇸", "🇲🇽", "1️⃣", "👍🏽"]
+    assert count_segments("ó" * 66 + "🇪🇸" + "ó" * 66).segments == 3
+    assert count_segments("ó" * 66 + "1️⃣" + "ó" * 65).segments == 3
+
+
+def test_combining_marks_stay_with_their_letter() -> None:
+    assert graphemes("cafe\u0301") == ["c", "a", "f", "e\u0301"]
+    assert count_segments("ó" * 66 + "e\u0301" + "ó" * 66).segments == 3
+
+
+def test_cr_lf_counts_as_two_gsm7_characters() -> None:
+    assert graphemes("a\r\nb") == ["a", "\r", "\n", "b"]
+    c = count_segments("a" * 158 + "\r\n")
+    assert (c.encoding, c.units, c.segments) == ("GSM-7", 160, 1)
+
+
+def test_offending_names_whole_clusters() -> None:
+    assert count_segments("Down 👨‍👩‍👧 now 👨‍👩‍👧").offending == "👨‍👩‍👧"
+
+
 @given(st.text(max_size=600))
 def test_segment_count_bounds(text: str) -> None:
     c = count_segments(text)
@@ -74,7 +110,14 @@ def test_segment_count_bounds(text: str) -> None:
         assert c.segments == (1 if text else 0)
     else:
         assert c.segments >= math.ceil(c.units / multi)
-        assert c.segments <= math.ceil(c.units / (multi - 1))  # at most one unit wasted per boundary
+        # A boundary wastes less than the largest cluster that does not fit in what is left.
+        largest = max(len(g.encode("utf-16-le")) // 2 for g in graphemes(text)) if c.encoding == "UCS-2" else 2
+        assert c.segments <= math.ceil(c.units / (multi - largest + 1))
+
+
+@given(st.text(max_size=300))
+def test_clusters_cover_the_text_exactly(text: str) -> None:
+    assert "".join(graphemes(text)) == text
 
 
 @given(st.text(alphabet=sorted(GSM7_BASIC | GSM7_EXTENSION), max_size=400))
