@@ -71,24 +71,15 @@ def _deployed_app() -> LambdaFunctionUrlResolver:  # pragma: no cover - wiring f
         from datetime import UTC, datetime
 
         runbook = load_runbook(os.environ["RUNBOOK_PATH"], lint=False)  # linted at synth
-        origin = os.environ.get("SMS_ORIGINATION_IDENTITY", "")
-        sms: Any = boto3.client("pinpoint-sms-voice-v2") if origin else None
+        sms = boto3.client("pinpoint-sms-voice-v2")
+        origin = os.environ["SMS_ORIGINATION_IDENTITY"]
         return SubscriptionDesk(
             runbook=runbook,
             topic_arn=os.environ["TOPIC_CUSTOMERS"],
             sns=boto3.client("sns"),
             store=DynamoDBSubscriptionStore(os.environ["TABLE_NAME"]),
-            send_sms=(
-                (
-                    lambda phone, text: sms.send_text_message(
-                        DestinationPhoneNumber=phone,
-                        OriginationIdentity=origin,
-                        MessageBody=text,
-                        MessageType="TRANSACTIONAL",
-                    )
-                )
-                if origin  # no origination identity: the deployment sends no SMS (and may not)
-                else None
+            send_sms=lambda phone, text: sms.send_text_message(
+                DestinationPhoneNumber=phone, OriginationIdentity=origin, MessageBody=text, MessageType="TRANSACTIONAL"
             ),
             key=secret_key(os.environ["HMAC_SECRET_ID"]),
             clock=lambda: datetime.now(UTC),
