@@ -146,3 +146,10 @@ def test_status_page_offers_the_form_without_javascript(runbook: Runbook) -> Non
     assert "<script" not in form.split("</main>")[0]
     assert 'href="subscribe.html"' in files["index.html"] and "es/subscribe.html" in files
     assert "subscribe.html" not in {f.path for f in SiteRenderer(runbook).render([], NOW).files}
+
+
+def test_sms_is_refused_where_the_deployment_sends_none(d: Desk) -> None:
+    d.desk.send_sms = None  # no origination identity configured
+    answer = d.desk.subscribe({"protocol": "sms", "endpoint": "+447700900123", "language": "en"}, "198.51.100.7")
+    assert answer.status == 400 and "subscribe by email" in answer.html
+    assert d.subscriptions() == [] and d.texts == []

@@ -77,7 +77,7 @@ class SubscriptionDesk:
     topic_arn: str
     sns: Any
     store: SubscriptionStore
-    send_sms: Callable[[str, str], None]  # (phone, text)
+    send_sms: Callable[[str, str], None] | None  # (phone, text); None where the deployment sends no SMS
     key: Callable[[], bytes]
     clock: Callable[[], datetime]
 
@@ -127,6 +127,10 @@ class SubscriptionDesk:
                 "If this address can receive email, a confirmation link is on its way. "
                 "Follow it to start receiving updates.",
                 lang=language,
+            )
+        if self.send_sms is None:
+            return self._answer(
+                400, "Updates by SMS are not offered here; subscribe by email.", lang=language, error=True
             )
         if not E164.match(endpoint):
             return self._answer(

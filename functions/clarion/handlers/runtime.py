@@ -193,5 +193,29 @@ def deployed_workflow_service() -> WorkflowService:  # pragma: no cover
     return _deployed()[0]
 
 
-def deployed_approval_desk() -> ApprovalDesk:  # pragma: no cover
-    return _deployed()[1]
+class DeskEnv(BaseModel):
+    """What the approval function is given: the desk needs no topics, sender or page targets."""
+
+    model_config = ConfigDict(frozen=True)
+
+    table_name: str = Field(alias="TABLE_NAME", min_length=3)
+    runbook_path: Path = Field(alias="RUNBOOK_PATH")
+    hmac_secret_id: str = Field(alias="HMAC_SECRET_ID", min_length=1)
+
+
+@lru_cache(maxsize=1)  # once per container
+def _deployed_desk() -> ApprovalDesk:
+    env = load_settings(DeskEnv)
+    ddb = boto3.client("dynamodb")
+    return ApprovalDesk(
+        runbook=load_runbook(env.runbook_path, lint=False),  # linted at synth
+        store=DynamoDBIncidentStore(env.table_name, ddb),
+        wstore=DynamoDBWorkflowStore(env.table_name, ddb),
+        decider=SfnTaskDecider(boto3.client("stepfunctions")),
+        key=secret_key(env.hmac_secret_id),
+        clock=lambda: datetime.now(UTC),
+    )
+
+
+def deployed_approval_desk() -> ApprovalDesk:
+    return _deployed_desk()
