@@ -6,12 +6,12 @@ STAMP  := $(VENV)/.installed
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 
 
-.PHONY: browser help venv test check lint typecheck demo validate bench synth deploy clean
+.PHONY: browser help venv test check checkov lint typecheck demo validate bench synth deploy clean
 
 help:
 	@echo "make demo      run a whole incident on the embedded AWS emulator"
 	@echo "make test      install what is needed and run every test"
-	@echo "make check     ruff, mypy and the tests"
+	@echo "make check     ruff, mypy, checkov on a fresh synth, and the tests"
 	@echo "make validate  validate runbooks/ (schema and message-quality lint)"
 	@echo "make bench     run the benchmarks in bench/ and print their numbers"
 	@echo "make synth     synthesize the CDK app (validates runbooks, runs cdk-nag) into cdk.out/"
@@ -42,7 +42,18 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-check: lint typecheck test
+# checkov has its own virtualenv: its pins conflict with the CDK's. tests/infra/test_checkov.py runs it
+# over the test session's synthesized templates; under `make check` a missing checkov is a failure.
+CHECKOV_VENV := .venv-checkov
+$(CHECKOV_VENV)/.installed:
+	@test -x $(CHECKOV_VENV)/bin/python || $(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet 'checkov>=3.3.30,<3.4'
+	@touch $@
+
+checkov: $(CHECKOV_VENV)/.installed
+
+check: export CLARION_REQUIRE_CHECKOV := 1
+check: lint typecheck checkov test
 
 demo: $(STAMP)
 	$(BIN)/clarion demo
@@ -67,4 +78,4 @@ deploy: $(STAMP) node_modules/.installed
 	npx cdk deploy --all
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache cdk.out
+	rm -rf $(VENV) $(CHECKOV_VENV) .pytest_cache .mypy_cache .ruff_cache cdk.out

@@ -20,6 +20,7 @@ from cdk_nag import AwsSolutionsChecks  # noqa: E402
 from clarion.domain.errors import RunbookError  # noqa: E402
 from clarion.runbook_loader import load_runbook  # noqa: E402
 
+from infra.checkov import AcceptedEverywhere  # noqa: E402
 from infra.config import ClarionConfig  # noqa: E402
 from infra.stacks.pipeline import PipelineStack  # noqa: E402
 from infra.stacks.status_page import StatusPageStack  # noqa: E402
@@ -50,6 +51,7 @@ def build_app(context: dict[str, Any] | None = None, outdir: str | None = None) 
         description="Clarion incident communications: alarm intake, incident store, workflow",
     )
     cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app))
+    cdk.Aspects.of(app).add(AcceptedEverywhere())
     return app
 
 

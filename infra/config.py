@@ -19,6 +19,14 @@ class ClarionConfig(BaseModel):
     ops_email: str | None = Field(default=None, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
     log_retention_days: int = Field(default=90, ge=1)
     lambda_memory_mb: int = Field(default=512, ge=128, le=10240)
+    function_url_concurrency: int = Field(
+        default=10,
+        ge=0,
+        le=1000,
+        description="reserved concurrency of each public function URL (approvals, subscriptions): a flood of "
+        "requests is throttled there instead of taking the account's concurrency from the pipeline; 0 "
+        "reserves none (an account whose concurrency quota is 10 cannot reserve any)",
+    )
     page_replica_region: str | None = Field(
         default=None, pattern=r"^[a-z]{2}(-[a-z]+)+-\d$", description="a second bucket; CloudFront fails over to it"
     )

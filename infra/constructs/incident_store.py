@@ -4,8 +4,33 @@ from __future__ import annotations
 
 from aws_cdk import RemovalPolicy
 from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_iam as iam
 from clarion.adapters.dynamodb_store import GSI
 from constructs import Construct
+
+# The DynamoDB calls clarion.adapters.dynamodb_store makes (TransactWriteItems is authorized as the
+# Put/Update/Delete/ConditionCheck of each item). Not grant_read_write_data: the code never scans,
+# batches or reads streams, so the functions may not either.
+STORE_ACTIONS = (
+    "dynamodb:GetItem",
+    "dynamodb:PutItem",
+    "dynamodb:UpdateItem",
+    "dynamodb:DeleteItem",
+    "dynamodb:ConditionCheckItem",
+    "dynamodb:Query",
+)
+# What Powertools' idempotency layer calls: the record is put, read when it exists, completed, and
+# deleted when the handler fails (so the retry runs).
+IDEMPOTENCY_ACTIONS = ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem")
+
+
+def grant_store(table: dynamodb.ITableV2, grantee: iam.IGrantable) -> None:
+    """The incident table (and its index) for the store adapter's calls only."""
+    table.grant(grantee, *STORE_ACTIONS)
+
+
+def grant_idempotency(table: dynamodb.ITableV2, grantee: iam.IGrantable) -> None:
+    table.grant(grantee, *IDEMPOTENCY_ACTIONS)
 
 
 class IncidentStore(Construct):

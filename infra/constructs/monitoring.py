@@ -3,7 +3,7 @@ encrypted operations topic, and a dashboard."""
 
 from __future__ import annotations
 
-from aws_cdk import Duration
+from aws_cdk import Duration, Stack
 from aws_cdk import aws_cloudwatch as cw
 from aws_cdk import aws_cloudwatch_actions as cw_actions
 from aws_cdk import aws_iam as iam
@@ -31,7 +31,16 @@ class Monitoring(Construct):
         super().__init__(scope, id)
         key = kms.Key(self, "TopicKey", enable_key_rotation=True, description="Clarion operations topic")
         # CloudWatch alarms publish to an encrypted topic only if they may use its key.
-        key.grant(iam.ServicePrincipal("cloudwatch.amazonaws.com"), "kms:Decrypt", "kms:GenerateDataKey*")
+        # Only this account's alarms (aws:SourceAccount): the service principal alone would let
+        # CloudWatch use the key on behalf of any account that names this topic (confused deputy).
+        key.add_to_resource_policy(
+            iam.PolicyStatement(
+                actions=["kms:Decrypt", "kms:GenerateDataKey*"],
+                principals=[iam.ServicePrincipal("cloudwatch.amazonaws.com")],
+                resources=["*"],  # in a key policy, "*" is this key
+                conditions={"StringEquals": {"aws:SourceAccount": Stack.of(self).account}},
+            )
+        )
         self.topic = sns.Topic(self, "OpsTopic", master_key=key, enforce_ssl=True, display_name=f"{prefix} operations")
         if ops_email:
             self.topic.add_subscription(subs.EmailSubscription(ops_email))

@@ -16,9 +16,15 @@ from aws_cdk import aws_sqs as sqs
 from clarion.domain.runbooks.model import Deliveries
 from constructs import Construct
 
+from infra.checkov import skip
+from infra.constructs.incident_store import grant_store
 from infra.constructs.lambda_package import ARCHITECTURE, RUNTIME
 
 TOPICS = ("customers", "technical", "chat", "internal")
+SYNCHRONOUS = (
+    "Invoked synchronously through its function URL: the caller gets the error. A dead-letter queue "
+    "applies only to asynchronous invocations."
+)
 
 
 class WorkflowFunctions(Construct):
@@ -35,6 +41,7 @@ class WorkflowFunctions(Construct):
         deliveries: Deliveries,
         retention: logs.RetentionDays,
         memory_mb: int,
+        url_concurrency: int | None,
     ) -> None:
         super().__init__(scope, id)
         stack = Stack.of(self)
@@ -51,6 +58,13 @@ class WorkflowFunctions(Construct):
             description="HMAC key signing Clarion approval links",
             generate_secret_string=secretsmanager.SecretStringGenerator(password_length=64, exclude_punctuation=True),
         )
+        skip(
+            self.secret,
+            "CKV_AWS_149",
+            "Encrypted with the AWS managed key of Secrets Manager; only this stack's function roles may read "
+            "it (their policies name this secret). A customer managed key would add a key policy to keep in "
+            "step without excluding any reader.",
+        )
         self.dead_letters = sqs.Queue(
             self,
             "FailedDeliveries",
@@ -66,7 +80,9 @@ class WorkflowFunctions(Construct):
             "HMAC_SECRET_ID": self.secret.secret_arn,
         }
 
-        def function(name: str, handler: str, env: dict[str, str], timeout: int) -> lambda_.Function:
+        def function(
+            name: str, handler: str, env: dict[str, str], timeout: int, concurrency: int | None = None
+        ) -> lambda_.Function:
             return lambda_.Function(
                 self,
                 name,
@@ -79,19 +95,31 @@ class WorkflowFunctions(Construct):
                 tracing=lambda_.Tracing.ACTIVE,
                 log_group=logs.LogGroup(self, f"{name}Logs", retention=retention),
                 environment={**common_env, **env},
+                reserved_concurrent_executions=concurrency,
             )
+
+        def public(fn: lambda_.Function, why_public: str) -> lambda_.FunctionUrl:
+            skip(fn, "CKV_AWS_116", SYNCHRONOUS)
+            if url_concurrency is None:
+                skip(fn, "CKV_AWS_115", "Reserved concurrency is off in this deployment (function_url_concurrency).")
+            url = fn.add_function_url(auth_type=lambda_.FunctionUrlAuthType.NONE)
+            skip(url, "CKV_AWS_258", why_public)
+            return url
 
         self.approvals = function(
             "Approvals",
             "clarion.handlers.approval_api.lambda_handler",
             {"POWERTOOLS_SERVICE_NAME": "clarion-approvals"},
             15,
+            url_concurrency,
         )
-        # Approvers open the link from an email: the URL is public; what protects a decision is the
-        # link's HMAC signature, its expiry and the page's CSRF value (DESIGN.md decision 2).
-        self.approval_url = self.approvals.add_function_url(auth_type=lambda_.FunctionUrlAuthType.NONE)
-        incidents.grant_read_write_data(self.approvals)
-        self.secret.grant_read(self.approvals)
+        self.approval_url = public(
+            self.approvals,
+            "Approvers open the link from an email, so the URL is public; what protects a decision is the "
+            "link's HMAC signature, its expiry and the page's CSRF value (DESIGN.md decision 2).",
+        )
+        grant_store(incidents, self.approvals)
+        self._read_key(self.approvals)
         self.approvals.add_to_role_policy(
             iam.PolicyStatement(
                 actions=["states:SendTaskSuccess", "states:SendTaskFailure"], resources=[state_machine_arn]
@@ -113,16 +141,33 @@ class WorkflowFunctions(Construct):
             },
             120,
         )
-        incidents.grant_read_write_data(self.steps)
-        self.dead_letters.grant_send_messages(self.steps)
-        self.secret.grant_read(self.steps)
+        skip(
+            self.steps,
+            "CKV_AWS_116",
+            "Only the state machine invokes it, synchronously; the ASL's Retry and "
+            "Catch handle its failures. A dead-letter queue applies only to asynchronous invocations.",
+        )
+        skip(
+            self.steps,
+            "CKV_AWS_115",
+            "Only the state machine invokes it, a few calls at a time per running "
+            "incident; a reservation would throttle customer updates in a large incident, not a flood.",
+        )
+        grant_store(incidents, self.steps)
+        self.steps.add_to_role_policy(
+            iam.PolicyStatement(actions=["sqs:SendMessage"], resources=[self.dead_letters.queue_arn])
+        )
+        self._read_key(self.steps)
         self.steps.add_to_role_policy(
             iam.PolicyStatement(actions=["sns:Publish"], resources=[t.topic_arn for t in self.topics.values()])
         )
+        # Kept without a failing path in the rehearsal: AWS requires a publisher to an encrypted topic
+        # to use its key; moto does not model that.
         self.steps.add_to_role_policy(
             iam.PolicyStatement(actions=["kms:GenerateDataKey", "kms:Decrypt"], resources=[self.key.key_arn])
         )
-        # The page's files, and listing so a missing manifest reads as "not found", not "denied".
+        # The page's files, and listing so a missing manifest reads as "not found", not "denied" (kept
+        # without a failing path in the rehearsal: moto answers NoSuchKey either way).
         bucket_arns = [f"arn:{Aws.PARTITION}:s3:::{bucket}" for bucket in page_buckets.values()]
         self.steps.add_to_role_policy(
             iam.PolicyStatement(actions=["s3:GetObject", "s3:PutObject"], resources=[f"{a}/*" for a in bucket_arns])
@@ -149,17 +194,30 @@ class WorkflowFunctions(Construct):
                 "SMS_ORIGINATION_IDENTITY": deliveries.sms.origination_identity if deliveries.sms else "",
             },
             15,
+            url_concurrency,
         )
-        self.subscribe_url = self.subscriptions.add_function_url(auth_type=lambda_.FunctionUrlAuthType.NONE)
-        incidents.grant_read_write_data(self.subscriptions)
-        self.secret.grant_read(self.subscriptions)
+        self.subscribe_url = public(
+            self.subscriptions,
+            "The status page's subscribe form posts here from any browser; requests are rate-limited per "
+            "source, answers reveal nothing, and email and SMS subscriptions need the subscriber's confirmation.",
+        )
+        grant_store(incidents, self.subscriptions)
         self.subscriptions.add_to_role_policy(
             iam.PolicyStatement(actions=["sns:Subscribe"], resources=[self.topics["customers"].topic_arn])
         )
-        self.subscriptions.add_to_role_policy(
-            iam.PolicyStatement(
-                actions=["sms-voice:SendTextMessage"], resources=[stack.format_arn(service="sms-voice", resource="*")]
+        if deliveries.sms:  # SMS subscriptions (a hashed code by SMS) only where the runbook sends SMS
+            self._read_key(self.subscriptions)
+            self.subscriptions.add_to_role_policy(
+                iam.PolicyStatement(
+                    actions=["sms-voice:SendTextMessage"],
+                    resources=[stack.format_arn(service="sms-voice", resource="*")],
+                )
             )
+
+    def _read_key(self, fn: lambda_.Function) -> None:
+        """The approval-link key: GetSecretValue only (Powertools reads the value, never describes it)."""
+        fn.add_to_role_policy(
+            iam.PolicyStatement(actions=["secretsmanager:GetSecretValue"], resources=[self.secret.secret_arn])
         )
 
     def _delivery_permissions(self, d: Deliveries, sender_email: str) -> None:

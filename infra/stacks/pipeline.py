@@ -56,6 +56,7 @@ class PipelineStack(Stack):
             deliveries=deliveries or Deliveries(),
             retention=retention,
             memory_mb=config.lambda_memory_mb,
+            url_concurrency=config.function_url_concurrency or None,  # 0: no reservation (not "throttle all")
         )
         workflow = Workflow(
             self,

@@ -14,9 +14,24 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
+from infra.checkov import skip
 from infra.config import ClarionConfig
 
 FAILOVER_STATUS = [500, 502, 503, 504]
+# The viewer TLS policy, stated for both cases. With a custom domain the distribution requires TLS 1.2
+# or later with the ciphers of CloudFront's TLSv1.2_2021 policy. With CloudFront's default certificate
+# (*.cloudfront.net) CloudFront fixes the policy at TLSv1 and no setting raises it: modern clients
+# still negotiate TLS 1.3 or 1.2, but a client may fall back to 1.0/1.1.
+CUSTOM_DOMAIN_POLICY = cloudfront.SecurityPolicyProtocol.TLS_V1_2_2021
+DEFAULT_CERTIFICATE_POLICY = (
+    "Without a custom domain the distribution uses CloudFront's default certificate, whose security "
+    "policy CloudFront fixes at TLSv1 (it cannot be raised); set page_domain and page_certificate_arn for "
+    "TLSv1.2_2021."
+)
+WAF_REASON = (
+    "Static, cacheable, read-only files with no forms or APIs behind them; WAF adds cost and a "
+    "dependency the page must survive without."
+)
 
 
 class StatusPageStack(Stack):
@@ -30,6 +45,16 @@ class StatusPageStack(Stack):
             block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
             removal_policy=RemovalPolicy.RETAIN,
             object_ownership=s3.ObjectOwnership.BUCKET_OWNER_PREFERRED,  # CloudFront logs need ACLs
+        )
+        skip(
+            logs_bucket,
+            "CKV_AWS_18",
+            "This is the access-log bucket of the status page; logging it into itself would loop.",
+        )
+        skip(
+            logs_bucket,
+            "CKV_AWS_21",
+            "Access logs are written once and never changed; versions would only keep deleted logs.",
         )
         self.bucket = s3.Bucket(
             self,
@@ -67,15 +92,11 @@ class StatusPageStack(Stack):
             acks.update(
                 {
                     "AwsSolutions-CFR1": "A status page is for every customer everywhere; no geo restriction.",
-                    "AwsSolutions-CFR2": "Static, cacheable, read-only files with no forms or APIs behind them; WAF "
-                    "adds cost and a dependency the page must survive without.",
+                    "AwsSolutions-CFR2": WAF_REASON,
                 }
             )
             if not config.page_domain:
-                acks["AwsSolutions-CFR4"] = (
-                    "Without a custom domain the distribution uses CloudFront's default certificate, whose "
-                    "minimum TLS version cannot be raised; set page_domain and page_certificate_arn for TLS 1.2+."
-                )
+                acks["AwsSolutions-CFR4"] = DEFAULT_CERTIFICATE_POLICY
         v = Validations.of(self)
         for rule, reason in acks.items():
             v.acknowledge(Acknowledgment(id=rule, reason=reason))
@@ -99,7 +120,7 @@ class StatusPageStack(Stack):
             domain = {
                 "domain_names": [config.page_domain],
                 "certificate": acm.Certificate.from_certificate_arn(self, "Certificate", config.page_certificate_arn),
-                "minimum_protocol_version": cloudfront.SecurityPolicyProtocol.TLS_V1_2_2021,
+                "minimum_protocol_version": CUSTOM_DOMAIN_POLICY,
             }
         distribution = cloudfront.Distribution(
             self,
@@ -119,5 +140,8 @@ class StatusPageStack(Stack):
             log_file_prefix="cloudfront/",
             **domain,  # type: ignore[arg-type]
         )
+        skip(distribution, "CKV_AWS_68", WAF_REASON)
+        if not config.page_domain:
+            skip(distribution, "CKV_AWS_174", DEFAULT_CERTIFICATE_POLICY)
         CfnOutput(self, "PageUrl", value=f"https://{config.page_domain or distribution.distribution_domain_name}/")
         return distribution

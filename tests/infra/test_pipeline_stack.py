@@ -18,23 +18,7 @@ from aws_cdk.assertions import Match, Template
 from clarion.adapters.dynamodb_store import table_definition
 from clarion.domain.errors import RunbookError
 
-from infra.app import build_app
-from tests.conftest import ROOT, RUNBOOKS
-
-CONTEXT = json.loads((ROOT / "cdk.json").read_text())["context"]
-
-
-def synth(tmp: Path, **overrides: Any) -> tuple[Any, Path]:
-    context = {**CONTEXT, "aws:cdk:bundling-stacks": []}
-    context["clarion"] = {**CONTEXT["clarion"], **overrides}
-    app = build_app(context=context, outdir=str(tmp))
-    assembly = app.synth()  # raises when cdk-nag reports an unacknowledged finding
-    return assembly, tmp
-
-
-@pytest.fixture(scope="session")
-def assembly(tmp_path_factory: pytest.TempPathFactory) -> tuple[Any, Path]:
-    return synth(tmp_path_factory.mktemp("cdk.out"), page_replica_region="eu-west-1")
+from tests.conftest import RUNBOOKS, synth
 
 
 @pytest.fixture(scope="session")
@@ -326,8 +310,59 @@ def test_configured_deliveries_get_only_their_permissions(tmp_path: Path) -> Non
             "  whatsapp: {phone_number_id: pn-1, template: incident_update, recipients: ['+12025550101']}\n"
         )
     )
-    assembly, _ = synth(tmp_path / "out", runbook_path=str(rb))
-    text = json.dumps(assembly.get_stack_by_name("Clarion-prod-Pipeline").template)
+    # One more synthesis covers the other settings too: a custom page domain, no URL reservation.
+    assembly, _ = synth(
+        tmp_path / "out",
+        runbook_path=str(rb),
+        page_domain="status.example.com",
+        page_certificate_arn="arn:aws:acm:us-east-1:123456789012:certificate/abc",
+        function_url_concurrency=0,
+    )
+    pipeline = assembly.get_stack_by_name("Clarion-prod-Pipeline").template
+    text = json.dumps(pipeline)
     assert "mobiletargeting:SendMessages" in text and "apps/abc123/messages" in text
     assert "social-messaging:SendWhatsAppMessage" in text and "phone-number-id/pn-1" in text
     assert "sms-voice:SendVoiceMessage" not in text  # voice is not configured
+    assert "sms-voice:SendTextMessage" not in text  # nor SMS: not even for subscription codes
+    functions = [r for r in pipeline["Resources"].values() if r["Type"] == "AWS::Lambda::Function"]
+    assert not any("ReservedConcurrentExecutions" in f["Properties"] for f in functions)
+    unreserved = [f for f in functions if "CKV_AWS_115" in json.dumps(f.get("Metadata", {}))]
+    assert len(unreserved) == 4  # each says why (two by design, two because the setting is off)
+    page = assembly.get_stack_by_name("Clarion-prod-StatusPage-us-west-2").template
+    (distribution,) = [r for r in page["Resources"].values() if r["Type"] == "AWS::CloudFront::Distribution"]
+    viewer = distribution["Properties"]["DistributionConfig"]["ViewerCertificate"]
+    assert viewer["MinimumProtocolVersion"] == "TLSv1.2_2021" and viewer["SslSupportMethod"] == "sni-only"
+    assert "CKV_AWS_174" not in json.dumps(distribution.get("Metadata", {}))
+
+
+def test_default_certificate_policy_is_stated(page_primary: Template) -> None:
+    (distribution,) = resources(page_primary, "AWS::CloudFront::Distribution").values()
+    assert "ViewerCertificate" not in distribution["Properties"]["DistributionConfig"]  # CloudFront's own: TLSv1
+    (skip,) = [s for s in distribution["Metadata"]["checkov"]["skip"] if s["id"] == "CKV_AWS_174"]
+    assert "TLSv1" in skip["comment"] and "page_domain" in skip["comment"]
+
+
+def test_public_function_urls_have_reserved_concurrency(template: Template) -> None:
+    for handler in ("clarion.handlers.approval_api.lambda_handler", "clarion.handlers.subscriptions.lambda_handler"):
+        assert _function(template, handler)["Properties"]["ReservedConcurrentExecutions"] == 10
+    intake = _function(template, "clarion.handlers.intake.lambda_handler")["Properties"]
+    assert "ReservedConcurrentExecutions" not in intake
+
+
+def test_alarm_topic_key_is_usable_by_this_accounts_alarms_only(template: Template) -> None:
+    keys = resources(template, "AWS::KMS::Key").values()
+    cloudwatch = [
+        st
+        for key in keys
+        for st in key["Properties"]["KeyPolicy"]["Statement"]
+        if st.get("Principal", {}).get("Service") == "cloudwatch.amazonaws.com"
+    ]
+    assert cloudwatch and all(
+        st["Condition"]["StringEquals"]["aws:SourceAccount"] == {"Ref": "AWS::AccountId"} for st in cloudwatch
+    )
+
+
+def test_no_function_may_scan_batch_or_read_streams(template: Template) -> None:
+    text = json.dumps([p["Properties"]["PolicyDocument"] for p in resources(template, "AWS::IAM::Policy").values()])
+    for action in ("dynamodb:Scan", "dynamodb:BatchWriteItem", "dynamodb:GetRecords", "secretsmanager:DescribeSecret"):
+        assert action not in text

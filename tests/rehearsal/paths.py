@@ -1,0 +1,171 @@
+"""Every function's real paths, in the order an incident runs them: one table, ``PATHS``. Each path
+calls the deployed entry point (``lambda_handler``) with the event Lambda would pass, so the code
+under test builds its clients, reads its environment and loads its secret exactly as in AWS.
+
+To cover a new function or path, add a row: (function, what it does, a callable taking the
+:class:`Run`). A path may read and extend ``run.state`` (the incident id, the approval link)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from html import unescape
+from typing import Any
+from urllib.parse import urlencode, urlsplit
+
+from clarion.domain.alarms.events import state_change_event
+from clarion.local.context import LocalLambdaContext
+from clarion.local.moto_glue import sent_emails
+
+ALARM = "checkout-api-prod-5xx-rate"  # rule checkout-errors: SEV2, approval required
+NAMESPACE = "AWS/ApiGateway"
+
+
+@dataclass
+class Run:
+    functions: dict[str, str]  # short name -> logical id
+    invoke: Callable[[str, dict[str, Any]], Any]  # (short name, event) -> the handler's answer
+    state: dict[str, Any] = field(default_factory=dict)
+    t0: datetime = field(default_factory=lambda: datetime.now(UTC).replace(microsecond=0))
+
+
+def url_event(method: str, url: str, body: str = "", ip: str = "203.0.113.9") -> dict[str, Any]:
+    """A Lambda function URL request (payload format 2.0)."""
+    parts = urlsplit(url)
+    return {
+        "version": "2.0",
+        "rawPath": parts.path,
+        "rawQueryString": parts.query,
+        "queryStringParameters": dict(p.split("=", 1) for p in parts.query.split("&") if "=" in p) or None,
+        "headers": {"content-type": "application/x-www-form-urlencoded", "host": parts.netloc},
+        "requestContext": {
+            "http": {"method": method, "path": parts.path, "protocol": "HTTP/1.1", "sourceIp": ip, "userAgent": "r"},
+            "requestId": "rehearsal",
+            "domainName": parts.netloc,
+            "domainPrefix": parts.netloc.split(".")[0],
+            "stage": "$default",
+            "routeKey": "$default",
+            "accountId": "anonymous",
+            "apiId": "rehearsal",
+            "time": "",
+            "timeEpoch": 0,
+        },
+        "routeKey": "$default",
+        "body": body,
+        "isBase64Encoded": False,
+    }
+
+
+def _ok(answer: dict[str, Any], what: str) -> dict[str, Any]:
+    if answer.get("statusCode", 200) >= 400:
+        raise AssertionError(f"{what} answered {answer.get('statusCode')}: {str(answer.get('body'))[:300]}")
+    return answer
+
+
+# -- intake ---------------------------------------------------------------------------------------
+def alarm(run: Run) -> None:
+    event = state_change_event(ALARM, "ALARM", run.t0, namespace=NAMESPACE)
+    answer = run.invoke("Intake", event)
+    run.state["incident"] = answer["opened"][0]
+    run.state["alarm_event"] = event
+
+
+def repeated_alarm(run: Run) -> None:
+    answer = run.invoke("Intake", run.state["alarm_event"])
+    assert answer["opened"] == [run.state["incident"]], answer  # the stored answer, not a second incident
+
+
+def alarm_ok(run: Run) -> None:
+    run.invoke(
+        "Intake", state_change_event(ALARM, "OK", run.t0.replace(minute=(run.t0.minute + 5) % 60), namespace=NAMESPACE)
+    )
+
+
+# -- the workflow's steps -------------------------------------------------------------------------
+def step(name: str, **extra: Any) -> Callable[[Run], None]:
+    def call(run: Run) -> None:
+        event = {"step": name, "incident_id": run.state["incident"], **extra}
+        run.state[name] = run.invoke("Steps", event)
+
+    call.__name__ = name
+    return call
+
+
+def draft(run: Run) -> None:
+    step("draft", phase="investigating", draft_id="investigating")(run)
+    run.state["routes"] = run.state["draft"]["routes"]
+
+
+def request_approval(run: Run) -> None:
+    step("request_approval", draft_id="investigating", token="rehearsal-token", level=0)(run)
+    link = re.compile(r'href="(https://[^"]+/approvals/[^"]+)"')
+    found = [
+        unescape(m.group(1))
+        for mail in sent_emails("123456789012", "us-east-1")
+        for m in [link.search(mail["body"])]
+        if m
+    ]
+    assert found, "no approval email was sent"
+    run.state["link"] = found[-1]
+
+
+def publish_routes(run: Run) -> None:
+    for route in run.state["routes"]:
+        step("publish_route", draft_id="investigating", route=route)(run)
+
+
+def route_failed(run: Run) -> None:
+    error = {"Error": "ChannelError", "Cause": "rehearsal: the channel refused"}
+    step("route_failed", draft_id="investigating", route=run.state["routes"][0], error=error)(run)
+
+
+# -- approval page --------------------------------------------------------------------------------
+def approval_page(run: Run) -> None:
+    page = _ok(run.invoke("Approvals", url_event("GET", run.state["link"])), "the approval page")
+    form = dict(re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)"', page["body"]))
+    for name, value in re.findall(
+        r'<textarea id="m\d+" name="(msg:[^"]+)" rows="\d+">(.*?)</textarea>', page["body"], re.S
+    ):
+        form[name] = unescape(value)
+    run.state["form"] = form
+
+
+def approve(run: Run) -> None:
+    form = {**run.state["form"], "decision": "approve"}
+    url = run.state["link"].split("?")[0]
+    _ok(run.invoke("Approvals", url_event("POST", url, urlencode(form))), "the approval decision")
+
+
+# -- subscriptions --------------------------------------------------------------------------------
+def subscribe_email(run: Run) -> None:
+    body = urlencode([("protocol", "email"), ("endpoint", "ana@customer.example"), ("components", "web-app")])
+    _ok(run.invoke("Subscriptions", url_event("POST", "https://subscribe.example/subscribe", body)), "subscribe")
+
+
+PATHS: list[tuple[str, str, Callable[[Run], None]]] = [
+    ("Intake", "an alarm opens an incident and starts the workflow", alarm),
+    ("Intake", "the same alarm again is answered from the idempotency table", repeated_alarm),
+    ("Steps", "open: tell the team", step("open")),
+    ("Steps", "draft the first update", draft),
+    ("Steps", "request approval: email the approvers", request_approval),
+    ("Approvals", "the approval page (GET)", approval_page),
+    ("Approvals", "approve (POST): the decision returns the task token", approve),
+    ("Steps", "publish every route (status page, topics, chat, email)", publish_routes),
+    ("Steps", "published", step("published", draft_id="investigating")),
+    ("Steps", "a failed route goes to the dead-letter queue", route_failed),
+    ("Steps", "check the update cadence", step("check", iteration=0, start=0)),
+    ("Steps", "continue monitoring in a new execution", step("continue_as_new", iteration=1)),
+    ("Intake", "the alarm's OK asks for resolution", alarm_ok),
+    ("Steps", "resolve", step("resolve")),
+    ("Steps", "post-mortem draft", step("postmortem")),
+    ("Subscriptions", "subscribe by email (double opt-in)", subscribe_email),
+]
+
+
+def invoke_handler(module: str, event: dict[str, Any], function: str) -> Any:
+    import importlib
+
+    handler = importlib.import_module(module).lambda_handler
+    return handler(event, LocalLambdaContext(function))
