@@ -68,6 +68,7 @@ def _reset_containers() -> None:
     for cached in (
         intake.runtime,
         runtime._deployed,
+        runtime._deployed_desk,
         steps.service,
         approvals._deployed_app,
         subscriptions._deployed_app,

@@ -64,7 +64,7 @@ def test_every_path_runs_with_iam_enforced_and_nothing_is_denied(baseline: Outco
 def test_every_statement_is_needed_by_a_path_or_says_why(baseline: Outcome) -> None:
     unexplained = []
     for function, statements in baseline.statements.items():
-        for statement, paths in zip(statements, needed_by(statements, baseline.seen[function]), strict=True):
+        for statement, paths in zip(statements, needed_by(statements, baseline.seen.get(function, [])), strict=True):
             if not paths and actions(statement) not in KEPT:
                 unexplained.append(f"{function}: {sorted(actions(statement))} on {statement['Resource']}")
     assert not unexplained, "statements no path needs (remove them, or say why in KEPT):\n" + "\n".join(unexplained)

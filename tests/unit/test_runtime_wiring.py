@@ -38,13 +38,24 @@ def builds(monkeypatch: pytest.MonkeyPatch, runbook: Runbook) -> Iterator[list[A
 
     monkeypatch.setattr(runtime, "build", build)
     runtime._deployed.cache_clear()
+    runtime._deployed_desk.cache_clear()
     yield calls
     runtime._deployed.cache_clear()
+    runtime._deployed_desk.cache_clear()
 
 
 def test_desk_and_service_are_built_once_per_container(builds: list[Any]) -> None:
+    desks = {id(runtime.deployed_approval_desk()) for _ in range(3)}
+    assert len(desks) == 1
     for _ in range(3):
-        assert runtime.deployed_approval_desk() == "desk"
-    assert runtime.deployed_workflow_service() == "service"
+        assert runtime.deployed_workflow_service() == "service"
     assert len(builds) == 1
     assert builds[0].page_targets[0].bucket == "b" and builds[0].topics["customers"] == "t1"
+
+
+def test_approval_desk_needs_only_its_own_environment(builds: list[Any], monkeypatch: pytest.MonkeyPatch) -> None:
+    """The approval function is given the table, runbook and key, not the workflow's topics or pages."""
+    for name in ("APPROVAL_BASE_URL", "SENDER_EMAIL", "TOPIC_CUSTOMERS", "PAGE_TARGETS", "STATE_MACHINE_ARN"):
+        monkeypatch.delenv(name)
+    desk = runtime.deployed_approval_desk()
+    assert desk.store.table == "incidents" and builds == []  # type: ignore[attr-defined]

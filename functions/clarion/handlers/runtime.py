@@ -206,12 +206,12 @@ class DeskEnv(BaseModel):
 @lru_cache(maxsize=1)  # once per container
 def _deployed_desk() -> ApprovalDesk:
     env = load_settings(DeskEnv)
-    ddb = boto3.client("dynamodb")
+    ddb = boto3.client("dynamodb", **with_retries("dynamodb"))
     return ApprovalDesk(
         runbook=load_runbook(env.runbook_path, lint=False),  # linted at synth
         store=DynamoDBIncidentStore(env.table_name, ddb),
         wstore=DynamoDBWorkflowStore(env.table_name, ddb),
-        decider=SfnTaskDecider(boto3.client("stepfunctions")),
+        decider=SfnTaskDecider(boto3.client("stepfunctions", **with_retries("stepfunctions"))),
         key=secret_key(env.hmac_secret_id),
         clock=lambda: datetime.now(UTC),
     )
