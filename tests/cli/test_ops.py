@@ -374,3 +374,19 @@ def test_local_up_serves_until_stopped(tmp_path: Path) -> None:
         proc.send_signal(signal.SIGTERM)
         out, _ = proc.communicate(timeout=30)
     assert "Clarion is running locally" in out and "stopped" in out and not state.exists()
+
+
+def test_stored_text_is_printed_literally(local: LocalEnvironment) -> None:
+    """A title or summary holding rich markup ("[/]", "[bold]") is shown as typed, never parsed."""
+    title = "Checkout [/] down [bold]now[/bold] \\[x]"
+    opened = as_json(
+        run(
+            "incident", "open", "--local", "--json", "--title", f"en={title}", "--title", f"es={title}",
+            "--component", "invoicing", "--severity", "SEV4", "--status", "degraded_performance",
+        )
+    )  # fmt: skip
+    listed = run("incident", "list", "--local")
+    assert listed.exit_code == 0, listed.output
+    assert "Checkout [/] down" in listed.output.replace("\n", " ") or "[/]" in listed.output
+    shown = run("incident", "show", opened["id"], "--local")
+    assert shown.exit_code == 0 and title in shown.output, shown.output

@@ -16,6 +16,7 @@ from clarion.adapters.s3_page_publisher import PublishReport
 from clarion.domain.approvals.desk import TaskGone
 from clarion.domain.enums import Audience, Channel, IncidentKind
 from clarion.domain.incident import Change, Incident, TimelineEntry
+from clarion.domain.messaging import escaping
 from clarion.domain.messaging.drafts import Draft
 from clarion.domain.status_page import AffectedComponent, PageIncident, page_incident_from
 from clarion.domain.workflow.service import ChannelError
@@ -85,7 +86,8 @@ class SnsDelivery:
             email, sms = draft.message(aud, Channel.EMAIL, lang), draft.message(aud, Channel.SMS, lang)
             long = email or sms
             assert long is not None
-            structure = {"default": long.body, "email": long.body, "sms": (sms or long).body}
+            text = escaping.plain(long.body)
+            structure = {"default": text, "email": text, "sms": escaping.plain((sms or long).body)}
             entries.append(
                 {
                     "Id": lang.replace("-", "_"),
@@ -145,7 +147,7 @@ class ChatDelivery:
         if not texts:
             raise ChannelError(f"{route}: the draft has no chat text", transient=False)
         try:
-            resp = self.client.publish(TopicArn=self.topic_arn, Message=texts[0])
+            resp = self.client.publish(TopicArn=self.topic_arn, Message=escaping.chat(texts[0]))
         except (ClientError, BotoCoreError) as exc:
             raise channel_error(exc, "chat topic") from exc
         return str(resp["MessageId"])
@@ -161,7 +163,7 @@ class SnsNotifier:
     def notify(self, incident: Incident, text: str) -> None:
         self.client.publish(
             TopicArn=self.topic_arn,
-            Message=text,
+            Message=escaping.chat(text),
             MessageAttributes={
                 "incident": {"DataType": "String", "StringValue": incident.id},
                 "severity": {"DataType": "String", "StringValue": incident.severity.value},
@@ -182,9 +184,9 @@ class SesMailer:
             "Destination": {"ToAddresses": to},
             "Content": {
                 "Simple": {
-                    "Subject": {"Data": subject[:998], "Charset": "UTF-8"},
+                    "Subject": {"Data": escaping.header(subject), "Charset": "UTF-8"},
                     "Body": {
-                        "Text": {"Data": text, "Charset": "UTF-8"},
+                        "Text": {"Data": escaping.plain(text), "Charset": "UTF-8"},
                         "Html": {"Data": html, "Charset": "UTF-8"},
                     },
                 }

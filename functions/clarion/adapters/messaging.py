@@ -23,6 +23,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from clarion.adapters.channels import channel_error
 from clarion.domain.enums import Audience, Channel
 from clarion.domain.incident import Incident
+from clarion.domain.messaging import escaping
 from clarion.domain.messaging.drafts import Draft, DraftMessage
 from clarion.domain.messaging.sms import count_segments
 from clarion.domain.runbooks.model import (
@@ -83,7 +84,7 @@ class SmsDirect(_PerRecipient):
         self.config, self.client, self.max_segments = config, client, max_segments
 
     def deliver(self, route: str, draft: Draft, incident: Incident) -> str:
-        body = _message(draft, Channel.SMS, route.split(":")[1], route).body
+        body = escaping.plain(_message(draft, Channel.SMS, route.split(":")[1], route).body)
         count = count_segments(body)
         if not count.fits(self.max_segments):  # enforced before anything is sent
             raise ChannelError(
@@ -115,7 +116,7 @@ class VoiceDirect(_PerRecipient):
         self.config, self.client = config, client
 
     def deliver(self, route: str, draft: Draft, incident: Incident) -> str:
-        body = _message(draft, Channel.SMS, route.split(":")[1], route).body
+        body = escaping.plain(_message(draft, Channel.SMS, route.split(":")[1], route).body)
 
         def send(phone: str) -> str:
             kwargs: dict[str, Any] = {
@@ -145,8 +146,8 @@ class MobilePush(_PerRecipient):
 
     def deliver(self, route: str, draft: Draft, incident: Incident) -> str:
         lang = route.split(":")[1]
-        body = _message(draft, Channel.SMS, lang, route).body
-        title = incident.title.get(lang) or next(iter(incident.title.values()), "Status update")
+        body = escaping.plain(_message(draft, Channel.SMS, lang, route).body)
+        title = escaping.header(incident.title.get(lang) or next(iter(incident.title.values()), "Status update"))
 
         def send(token: str) -> str:
             request = {
@@ -182,7 +183,7 @@ class WhatsApp(_PerRecipient):
 
     def deliver(self, route: str, draft: Draft, incident: Incident) -> str:
         lang = route.split(":")[1]
-        body = _message(draft, Channel.SMS, lang, route).body
+        body = escaping.plain(_message(draft, Channel.SMS, lang, route).body)
 
         def send(phone: str) -> str:
             message = {
@@ -222,7 +223,9 @@ class CustomerEmail(_PerRecipient):
         from markupsafe import escape
 
         msg = _message(draft, Channel.EMAIL, route.split(":")[1], route)
-        html = "".join(f"<p>{escape(p)}</p>" for p in msg.body.split("\n\n"))
+        text = escaping.plain(msg.body)
+        subject = escaping.header(msg.subject or "") or "Status update"
+        html = "".join(f"<p>{escape(p)}</p>" for p in text.split("\n\n"))
 
         def send(address: str) -> str:
             kwargs: dict[str, Any] = {
@@ -230,9 +233,9 @@ class CustomerEmail(_PerRecipient):
                 "Destination": {"ToAddresses": [address]},
                 "Content": {
                     "Simple": {
-                        "Subject": {"Data": msg.subject or "Status update", "Charset": "UTF-8"},
+                        "Subject": {"Data": subject, "Charset": "UTF-8"},
                         "Body": {
-                            "Text": {"Data": msg.body, "Charset": "UTF-8"},
+                            "Text": {"Data": text, "Charset": "UTF-8"},
                             "Html": {"Data": html, "Charset": "UTF-8"},
                         },
                         "Headers": [
@@ -275,7 +278,7 @@ class ChatWebhooks:
             )
         text = texts[0].body
         if hook.kind == "slack":
-            return {"text": text}
+            return {"text": escaping.slack(text)}
         if hook.kind == "teams":
             return {
                 "type": "message",
@@ -285,7 +288,7 @@ class ChatWebhooks:
                         "content": {
                             "type": "AdaptiveCard",
                             "version": "1.4",
-                            "body": [{"type": "TextBlock", "text": text, "wrap": True}],
+                            "body": [{"type": "TextBlock", "text": escaping.teams(text), "wrap": True}],
                         },
                     }
                 ],
@@ -296,7 +299,7 @@ class ChatWebhooks:
             "phase": draft.phase.value,
             "components": sorted(incident.components),
             "drill": incident.drill,
-            "messages": [{"language": m.language, "text": m.body} for m in texts],
+            "messages": [{"language": m.language, "text": escaping.plain(m.body)} for m in texts],
         }
 
     def deliver(self, route: str, draft: Draft, incident: Incident) -> str:

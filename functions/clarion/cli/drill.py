@@ -55,6 +55,7 @@ class DrillReport:
     steps: list[dict[str, Any]] = field(default_factory=list)  # {"step", "seconds"}
     failures: list[str] = field(default_factory=list)
     completed: bool = False
+    coped: dict[str, Any] = field(default_factory=dict)  # how the pipeline met faults on the way
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -63,6 +64,7 @@ class DrillReport:
             "completed": self.completed,
             "steps": self.steps,
             "failures": self.failures,
+            "coped": self.coped,
         }
 
 
@@ -120,7 +122,39 @@ def run_drill(
         if e.kind == "message_failed":
             report.failures.append(f"{e.data.get('route')}: {e.data.get('error')}")
     report.steps = [{"step": k, "seconds": round((first[k] - t0).total_seconds(), 3)} for k in MILESTONES if k in first]
+    report.coped = coping(backend, incident_id)
     for ex in backend.sfn.list_executions(stateMachineArn=backend.workflow.state_machine_arn)["executions"]:
         if ex["name"].startswith(incident_id) and ex["status"] in ("FAILED", "TIMED_OUT", "ABORTED"):
             report.failures.append(f"execution {ex['name']} {ex['status']}")
     return report
+
+
+COPING = {
+    "step_failed": "steps that failed after every retry (told to the team and the dead-letter queue)",
+    "internal_notice_failed": "internal notices that could not be delivered",
+    "message_failed": "routes that failed (dead-letter queue)",
+    "decision_recovered": "approvals delivered to the workflow late",
+    "superseded": "earlier messages held back because a later phase had gone out",
+}
+
+
+def coping(backend: Backend, incident_id: str) -> dict[str, Any]:
+    """What the timeline says about faults met on the way, and, against the local mode, which faults
+    ``clarion local up --fault`` injected (from its ``/faults.json``)."""
+    timeline = backend.store.timeline(incident_id)
+    out: dict[str, Any] = {k: sum(1 for e in timeline if e.kind == k) for k in COPING}
+    sent = [(e.data.get("draft_id"), e.data.get("route")) for e in timeline if e.kind == "message_sent"]
+    out["duplicate_sends"] = len(sent) - len(set(sent))
+    server = backend.extra.get("server") if backend.name == "local" else None
+    if server:
+        import json
+        import urllib.request
+
+        try:
+            with urllib.request.urlopen(f"{server}/faults.json", timeout=5) as resp:  # noqa: S310 - loopback
+                summary = json.loads(resp.read())
+            out["faults"] = summary.get("faults", [])
+            out["injected"] = len(summary.get("injected", []))
+        except OSError:
+            pass
+    return out

@@ -12,6 +12,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from clarion.domain.runbooks.model import Runbook
@@ -104,6 +105,13 @@ def demo(
         bool,
         typer.Option("--interactive", help="Wait for you to click the approval links instead of approving."),
     ] = False,
+    fault: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="Inject an AWS fault, SERVICE.OPERATION=ERROR[xCOUNT][@NTH] (ERROR: 500, throttle, connection; "
+            "repeatable), e.g. s3.PutObject=500x1@5. The demo must still complete every step."
+        ),
+    ] = None,
 ) -> None:
     """Run a whole incident on the embedded AWS emulator (no AWS account needed): an alarm fires,
     approvers are asked, messages go out, a regular update, the alarm clears, resolution and
@@ -113,12 +121,19 @@ def demo(
     """
     from clarion.handlers.observability import logger
     from clarion.local.demo import DemoFailure, Step, run_demo
+    from clarion.local.faults import FaultInjector, FaultSpecError
+
+    try:
+        faults = FaultInjector.from_specs(fault or [])
+    except FaultSpecError as exc:
+        err.print(f"[red]✗[/red] {escape(str(exc))}")
+        raise typer.Exit(1) from None
 
     logger.setLevel("ERROR")  # the handlers' JSON logs are for CloudWatch; the demo tells its own story
     console.rule("[bold]Clarion demo: an incident on the embedded AWS emulator")
 
     def show(step: Step) -> None:
-        console.print(f"[green]✓[/green] [bold]{step.title}[/bold]: {step.detail}", highlight=False)
+        console.print(f"[green]✓[/green] [bold]{step.title}[/bold]: {escape(step.detail)}", highlight=False)
 
     def ask(link: str) -> None:
         console.print(f"\n[bold yellow]Open this approval link in your browser and decide:[/bold yellow]\n{link}\n")
@@ -131,17 +146,18 @@ def demo(
             out_dir=out,
             on_step=show,
             interactive=ask if interactive else None,
+            faults=faults,
             **kwargs,
         )
     except DemoFailure as exc:
-        err.print(f"[red]✗ demo failed:[/red] {exc}")
+        err.print(f"[red]✗ demo failed:[/red] {escape(str(exc))}")
         raise typer.Exit(1) from None
     table = Table(title="Incident timeline")
     table.add_column("at (UTC)", no_wrap=True)
     table.add_column("what", no_wrap=True)
     table.add_column("summary")
     for e in report.timeline:
-        table.add_row(e["at"][11:19], e["kind"], e["summary"])
+        table.add_row(e["at"][11:19], e["kind"], escape(e["summary"]))
     console.print(table)
     console.rule(f"Done in {report.seconds:.1f} s. Where to look")
     console.print(f"status page:  {out / 'page' / 'index.html'}  (and page/es/, page/api/v2/, page/history.atom)")

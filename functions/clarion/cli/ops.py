@@ -18,6 +18,7 @@ from typing import Annotated, Any
 import typer
 from botocore.exceptions import ClientError
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from clarion.cli.backend import STATE_FILE, Backend, CliError, deployed_backend, local_backend, parse_time
@@ -92,7 +93,7 @@ def _actor() -> str:
 
 
 def _fail(exc: Exception) -> typer.Exit:
-    err.print(f"[red]✗[/red] {exc}", highlight=False)
+    err.print(f"[red]✗[/red] {escape(str(exc))}", highlight=False)
     return typer.Exit(1)
 
 
@@ -144,7 +145,8 @@ def _table(rows: list[dict[str, Any]], columns: list[str], title: str) -> None:
     for c in columns:
         table.add_column(c)
     for r in rows:
-        table.add_row(*(str(r.get(c) if not isinstance(r.get(c), dict) else ", ".join(r[c])) for c in columns))
+        # Stored text is printed literally: a title like "[/]" is not rich markup.
+        table.add_row(*(escape(", ".join(r[c]) if isinstance(r.get(c), dict) else str(r.get(c))) for c in columns))
     console.print(table)
 
 
@@ -157,14 +159,23 @@ def local_up(
     moto_port: Annotated[int, typer.Option(help="Port of the emulator (0: any free port).")] = 0,
     port: Annotated[int, typer.Option(help="Port of the approval page, status page and outbox.")] = 8800,
     time_scale: Annotated[float, typer.Option(help="Shrink waits: 0.01 turns an hour into 36 s.")] = 0.01,
+    fault: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="Inject an AWS fault, SERVICE.OPERATION=ERROR[xCOUNT][@NTH] with ERROR 500, throttle or "
+            "connection (repeat for several), e.g. s3.PutObject=500x1@5 fails the fifth PutObject once."
+        ),
+    ] = None,
 ) -> None:
     """Start the embedded AWS emulator with the whole pipeline in it, and serve the approval page,
     the status page and the outbox on 127.0.0.1, until Ctrl-C. Other commands reach it with --local.
+    With --fault, rehearse the pipeline under AWS faults; `clarion drill --local` reports how it coped.
 
-    Example: clarion local up   (then, in another terminal: clarion drill --local)
+    Example: clarion local up --fault sns.Publish=throttlex1@1   (then: clarion drill --local)
     """
     from clarion.handlers.observability import logger
     from clarion.local.environment import LocalEnvironment
+    from clarion.local.faults import FaultInjector, FaultSpecError
     from clarion.local.moto_glue import EmbeddedMoto
     from clarion.local.server import LocalServer
     from clarion.runbook_loader import load_runbook
@@ -176,8 +187,12 @@ def local_up(
         runbook = load_runbook(runbooks)
     except Exception as exc:
         raise _fail(CliError(f"the runbook set {runbooks} is invalid: {exc}")) from None
+    try:
+        faults = FaultInjector.from_specs(fault or [])
+    except FaultSpecError as exc:
+        raise _fail(CliError(str(exc))) from None
     emulator = EmbeddedMoto(port=moto_port or None).start()
-    env = LocalEnvironment(emulator)
+    env = LocalEnvironment(emulator, faults=faults)
     env.provision()
     try:
         server = LocalServer(env, port=port).start()
@@ -204,6 +219,8 @@ def local_up(
     console.print(f"  status page:  {server.url}/page/index.html")
     console.print(f"  outbox:       {server.url}/outbox")
     console.print("  try:          clarion drill --local   |   clarion incident open --local --help")
+    for f in faults.faults:
+        console.print(f"  fault:        {f}  (what happened: {server.url}/faults.json)", highlight=False, markup=False)
     stop = {"now": False}
     signal.signal(signal.SIGTERM, lambda *_: stop.update(now=True))
     try:
@@ -421,7 +438,8 @@ def incident_show(
         return
     s = _summary(inc)
     console.print(
-        f"[bold]{s['title']}[/bold]  {s['id']}  {s['severity']}  {s['status']}" + ("  [DRILL]" if inc.drill else "")
+        f"[bold]{escape(s['title'])}[/bold]  {escape(s['id'])}  {s['severity']}  {s['status']}"
+        + ("  \\[DRILL]" if inc.drill else "")
     )
     _table(timeline, ["at", "kind", "actor", "summary"], "Timeline")
 
@@ -551,7 +569,19 @@ def drill(
     else:
         _table(report.steps, ["step", "seconds"], f"Drill {report.scenario}: {report.incident_id}")
         for f in report.failures:
-            err.print(f"[red]✗[/red] {f}")
+            err.print(f"[red]✗[/red] {escape(f)}")
+        from clarion.cli.drill import COPING
+
+        if report.coped.get("faults"):
+            console.print(
+                f"faults injected: {report.coped.get('injected', 0)} ({', '.join(report.coped['faults'])})",
+                markup=False,
+                highlight=False,
+            )
+        for kind, what in COPING.items():
+            if report.coped.get(kind):
+                console.print(f"  {report.coped[kind]} {what}", markup=False, highlight=False)
+        console.print(f"  duplicate sends: {report.coped.get('duplicate_sends', 0)}", markup=False, highlight=False)
         console.print(
             "[green]✓ drill completed[/green]"
             if report.completed and not report.failures

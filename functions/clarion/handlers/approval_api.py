@@ -15,6 +15,7 @@ from aws_lambda_powertools.event_handler import LambdaFunctionUrlResolver, Respo
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from clarion.domain.approvals.desk import ApprovalDesk, Page
+from clarion.domain.approvals.page import render_result
 from clarion.handlers.observability import logger, metrics
 
 HEADERS = {
@@ -42,20 +43,40 @@ def build_app(get_desk: Callable[[], ApprovalDesk]) -> LambdaFunctionUrlResolver
             headers=dict(HEADERS),
         )
 
+    def busy(exc: Exception) -> Page:
+        # AWS kept failing before anything was decided: say so, never a bare 500.
+        logger.warning("approval desk unavailable", extra={"error": type(exc).__name__})
+        return Page(
+            503,
+            render_result(
+                "Please try again in a minute",
+                "Clarion could not reach its database just now. Nothing was decided; your link still works.",
+            ),
+        )
+
     @app.route("/approvals/<approval_id>", method=["GET", "HEAD"])
     def view(approval_id: str) -> Response[str]:
         params = dict(app.current_event.query_string_parameters or {})
-        page = get_desk().view(approval_id, params, action=f"/approvals/{approval_id}")
+        try:
+            page = get_desk().view(approval_id, params, action=f"/approvals/{approval_id}")
+        except Exception as exc:
+            page = busy(exc)
         logger.info("approval page viewed", extra={"approval_id": approval_id, "status": page.status})
         return respond(page, head=app.current_event.request_context.http.method == "HEAD")
 
     @app.post("/approvals/<approval_id>")
     def decide(approval_id: str) -> Response[str]:
-        raw = app.current_event.decoded_body or ""
+        try:
+            raw = app.current_event.decoded_body or ""
+        except (UnicodeDecodeError, ValueError):
+            return respond(Page(400, render_result("Unreadable form", "The form was not sent as UTF-8 text.")))
         if len(raw) > MAX_BODY:
             return respond(Page(413, "<p>Request too large.</p>"))
         form = dict(parse_qsl(raw, keep_blank_values=True))
-        page = get_desk().decide(approval_id, form, action=f"/approvals/{approval_id}")
+        try:
+            page = get_desk().decide(approval_id, form, action=f"/approvals/{approval_id}")
+        except Exception as exc:
+            page = busy(exc)
         logger.info(
             "approval decision",
             extra={"approval_id": approval_id, "status": page.status, "decision": form.get("decision", "")},

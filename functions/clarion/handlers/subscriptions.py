@@ -44,15 +44,35 @@ def build_app(get_desk: Callable[[], SubscriptionDesk]) -> LambdaFunctionUrlReso
     def source() -> str:
         return app.current_event.request_context.http.source_ip or "unknown"
 
+    def body() -> str | None:
+        try:
+            return app.current_event.decoded_body or ""
+        except (UnicodeDecodeError, ValueError):
+            return None
+
+    def unreadable() -> Response[str]:
+        return Response(
+            status_code=400,
+            content_type="text/plain; charset=utf-8",
+            body="The form was not sent as UTF-8 text.",
+            headers=dict(HEADERS),
+        )
+
     @app.post("/subscribe")
     def subscribe() -> Response[str]:
-        answer = get_desk().subscribe(_form(app.current_event.decoded_body or ""), source())
+        raw = body()
+        if raw is None:
+            return unreadable()
+        answer = get_desk().subscribe(_form(raw), source())
         logger.info("subscribe", extra={"status": answer.status})  # never the address
         return respond(answer)
 
     @app.post("/confirm")
     def confirm() -> Response[str]:
-        return respond(get_desk().confirm(_form(app.current_event.decoded_body or ""), source()))
+        raw = body()
+        if raw is None:
+            return unreadable()
+        return respond(get_desk().confirm(_form(raw), source()))
 
     return app
 

@@ -26,6 +26,7 @@ from clarion.domain.enums import Severity
 from clarion.domain.incident import Incident
 from clarion.domain.messaging.i18n import format_time
 from clarion.local.environment import LocalEnvironment, invoke_intake
+from clarion.local.faults import FaultInjector
 from clarion.local.moto_glue import EmbeddedMoto
 from clarion.local.server import LocalServer, approval_links, outbox
 from clarion.runbook_loader import load_runbook
@@ -54,6 +55,7 @@ class DemoReport:
     out_dir: Path | None = None
     endpoint_url: str = ""
     seconds: float = 0.0
+    faults: dict[str, Any] = field(default_factory=dict)
 
 
 def _check(condition: bool, message: str) -> None:
@@ -122,6 +124,7 @@ def run_demo(
     on_step: Callable[[Step], None] | None = None,
     time_scale: float = DEFAULT_SCALE,
     interactive: Callable[[str], None] | None = None,
+    faults: FaultInjector | None = None,
 ) -> DemoReport:
     """Run the scenario. ``interactive``: called with the approval link and the outbox URL instead
     of approving automatically; the demo then waits for a person to decide."""
@@ -143,7 +146,7 @@ def run_demo(
 
     with EmbeddedMoto() as emulator:
         report.endpoint_url = emulator.endpoint_url
-        env = LocalEnvironment(emulator)
+        env = LocalEnvironment(emulator, faults=faults)
         env.provision()
         server = LocalServer(env).start()
         try:
@@ -235,7 +238,7 @@ def run_demo(
                 return probe
 
             _wait("the first messages to be published", published("investigating"))
-            index = env.client("s3").get_object(Bucket=env.names.page_bucket, Key="index.html")["Body"].read().decode()
+            index = _page_index(env)
             _check("Partial service outage" in index, "the status page does not show the outage")
             sent = [e for e in store.timeline(incident_id) if e.kind == "message_sent"]
             routes = sorted({e.data["route"] for e in sent})
@@ -267,7 +270,7 @@ def run_demo(
             _check(done["action"] == "resolving", f"the OK did not resolve the incident: {done}")
             _wait("the post-mortem reminder", lambda: "postmortem_drafted" in kinds(incident_id))
             _wait("the resolution to be published", published("resolved"))
-            index = env.client("s3").get_object(Bucket=env.names.page_bucket, Key="index.html")["Body"].read().decode()
+            index = _page_index(env)
             _check("All systems operational" in index, "the status page still shows the outage")
             postmortem = wstore.get_document(incident_id, "postmortem.md") or ""
             _check(postmortem.startswith("# Post-mortem"), "no post-mortem draft was stored")
@@ -277,7 +280,7 @@ def run_demo(
                 "operational', post-mortem draft stored and the team reminded",
             )
 
-            sfn = env.client("stepfunctions")
+            sfn = env.client("stepfunctions", inject=False)
             execs = sfn.list_executions(stateMachineArn=env.names.state_machine_arn)["executions"]
             report.executions = _wait(
                 "every execution to finish",
@@ -301,6 +304,14 @@ def run_demo(
                 f"executions: {', '.join(e['name'] + ' ' + e['status'] for e in report.executions)}",
             )
 
+            if env.faults:
+                hit = env.faults.injected
+                step(
+                    "Faults",
+                    f"{len(hit)} injected ({', '.join(sorted({i.fault for i in hit})) or 'none matched a call'}); "
+                    "every step above still completed",
+                )
+            report.faults = env.faults.summary()
             report.incident = store.get_incident(incident_id)
             report.timeline = [json.loads(e.model_dump_json()) for e in store.timeline(incident_id)]
             report.outbox = outbox(env)
@@ -313,11 +324,16 @@ def run_demo(
     return report
 
 
+def _page_index(env: LocalEnvironment) -> str:
+    obj = env.client("s3", inject=False).get_object(Bucket=env.names.page_bucket, Key="index.html")
+    return str(obj["Body"].read().decode())
+
+
 def _write_out(env: LocalEnvironment, out_dir: Path, report: DemoReport, postmortem: str) -> None:
     from clarion.local.server import _outbox_html
 
     out_dir.mkdir(parents=True, exist_ok=True)
-    s3 = env.client("s3")
+    s3 = env.client("s3", inject=False)
     page = out_dir / "page"
     for obj in s3.list_objects_v2(Bucket=env.names.page_bucket).get("Contents", []):
         target = page / obj["Key"]
@@ -329,3 +345,5 @@ def _write_out(env: LocalEnvironment, out_dir: Path, report: DemoReport, postmor
     (out_dir / "timeline.json").write_text(json.dumps(report.timeline, indent=2, ensure_ascii=False))
     (out_dir / "executions.json").write_text(json.dumps(report.executions, indent=2))
     (out_dir / "postmortem.md").write_text(postmortem)
+    if report.faults.get("faults"):
+        (out_dir / "faults.json").write_text(json.dumps(report.faults, indent=2))

@@ -96,15 +96,16 @@ class LocalEnvironment:
         self.steps: WorkflowService | None = None
         self.desk: ApprovalDesk | None = None
 
-    def client(self, service: str, region: str | None = None) -> Any:
-        """A client on the emulator, with the deployed retry budget and any ``--fault`` attached."""
+    def client(self, service: str, region: str | None = None, *, inject: bool = True) -> Any:
+        """A client on the emulator, with the deployed retry budget and any ``--fault`` attached
+        (``inject=False``: for looking at results, not for the pipeline)."""
         made = self.session.client(  # type: ignore[call-overload]
             service,
             endpoint_url=self.emulator.endpoint_url,
             region_name=region or self.names.region,
             config=retry_config(service),
         )
-        return self.faults.attach(made, service)
+        return self.faults.attach(made, service) if inject else made
 
     def provision(self, *, execute_workflows: bool = True) -> None:
         """Tables, topics, the page bucket, the HMAC secret, the sender identity, the steps
@@ -151,10 +152,11 @@ class LocalEnvironment:
         )
 
     def store(self) -> DynamoDBIncidentStore:
-        return DynamoDBIncidentStore(self.names.table, self.client("dynamodb"))
+        """For looking at what happened (faults are for the pipeline, not the observer)."""
+        return DynamoDBIncidentStore(self.names.table, self.client("dynamodb", inject=False))
 
     def workflow_store(self) -> DynamoDBWorkflowStore:
-        return DynamoDBWorkflowStore(self.names.table, self.client("dynamodb"))
+        return DynamoDBWorkflowStore(self.names.table, self.client("dynamodb", inject=False))
 
     def intake_runtime(self, runbook: Runbook) -> IntakeRuntime:
         ddb = self.client("dynamodb")

@@ -141,7 +141,10 @@ class LocalServer:
             def _approval(self) -> None:
                 parts = urlsplit(self.path)
                 length = int(self.headers.get("Content-Length") or 0)
-                body = self.rfile.read(length).decode() if length else ""
+                try:
+                    body = self.rfile.read(length).decode() if length else ""
+                except UnicodeDecodeError:
+                    return self._send(400, b"the request body is not UTF-8 text", "text/plain; charset=utf-8")
                 event = {
                     "version": "2.0",
                     "rawPath": parts.path,
@@ -207,6 +210,8 @@ class LocalServer:
                     return self._send(200, html.encode(), "text/html; charset=utf-8")
                 if path == "/outbox":
                     return self._send(200, _outbox_html(outbox(server.env)).encode(), "text/html; charset=utf-8")
+                if path == "/faults.json":
+                    return self._send(200, json.dumps(server.env.faults.summary()).encode(), "application/json")
                 if path == "/outbox.json":
                     return self._send(200, json.dumps(outbox(server.env)).encode(), "application/json")
                 if path.startswith("/page/"):
@@ -214,7 +219,8 @@ class LocalServer:
                     if key.endswith("/"):
                         key += "index.html"
                     try:
-                        obj = server.env.client("s3").get_object(Bucket=server.env.names.page_bucket, Key=key)
+                        s3 = server.env.client("s3", inject=False)  # the reader, not the pipeline
+                        obj = s3.get_object(Bucket=server.env.names.page_bucket, Key=key)
                     except Exception:
                         return self._send(404, b"not published (yet)", "text/plain")
                     return self._send(200, obj["Body"].read(), obj.get("ContentType", "application/octet-stream"))

@@ -9,6 +9,7 @@ is a clear page and a 4xx, and none of them reaches Step Functions.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -26,6 +27,7 @@ from clarion.domain.approvals.page import render_approval_page, render_result
 from clarion.domain.incident import Change, Incident, TimelineEntry
 from clarion.domain.messaging.drafts import Draft, EditProblem, apply_edits
 from clarion.domain.runbooks.model import Runbook
+from clarion.domain.workflow.supersession import superseded_by
 from clarion.ports import IncidentStore, WorkflowStore
 
 
@@ -93,6 +95,23 @@ class ApprovalDesk:
     decider: TaskDecider
     key: Callable[[], bytes]
     clock: Callable[[], datetime]
+    sleep: Callable[[float], None] = time.sleep
+    attempts: int = 4
+
+    def _retrying(self, call: Callable[[], object]) -> None:
+        """Run ``call`` (idempotent) up to ``attempts`` times with a short backoff; TaskGone is final."""
+        delay = 0.2
+        for attempt in range(1, self.attempts + 1):
+            try:
+                call()
+                return
+            except TaskGone:
+                raise
+            except Exception:
+                if attempt == self.attempts:
+                    raise
+                self.sleep(delay)
+                delay *= 2
 
     def _result(self, status: int, heading: str, text: str) -> Page:
         return Page(status, render_result(heading, text))
@@ -113,6 +132,14 @@ class ApprovalDesk:
         draft = self.wstore.get_draft(request.incident_id, request.draft_id)
         if incident is None or draft is None:
             return self._result(404, "No such incident", "The incident of this request is gone."), None
+        later = superseded_by(self.store, self.wstore, draft)
+        if later is not None:
+            return self._result(
+                410,
+                "A later update was already sent",
+                f"Customers have already received the {later.phase.value} update, so these earlier "
+                f"{draft.phase.value} messages will not be sent. Nothing was decided with this link.",
+            ), None
         return None, Loaded(approver, request, incident, draft)
 
     def view(self, approval_id: str, params: dict[str, str], action: str) -> Page:
@@ -181,13 +208,15 @@ class ApprovalDesk:
                     _STATUS_PAGES[ApprovalStatus.SUPERSEDED],
                 )
             )
-        self.wstore.save_draft(
-            edited.model_copy(
-                update={
-                    "status": "approved" if status is ApprovalStatus.APPROVED else "rejected",
-                    "approved_by": person.email if status is ApprovalStatus.APPROVED else None,
-                }
-            )
+        # The decision is stored (single use, above). What follows is retried, and if Step Functions
+        # stays unreachable the approver still gets a clear answer: the workflow reads the stored
+        # decision when it next looks (at the latest when the approval window closes).
+        draft_status = "approved" if status is ApprovalStatus.APPROVED else "rejected"
+        edited = edited.model_copy(
+            update={
+                "status": draft_status,
+                "approved_by": person.email if status is ApprovalStatus.APPROVED else None,
+            }
         )
         entry = TimelineEntry(
             at=now,
@@ -204,12 +233,17 @@ class ApprovalDesk:
                 "level": request.level,
             },
         )
-        self.store.commit(Change(timeline=[(incident.id, entry)]))
-        try:
+
+        def tell() -> None:
             if status is ApprovalStatus.APPROVED:
                 self.decider.succeed(request.task_token, {"decision": "approve", "approved_by": person.email})
             else:
                 self.decider.fail(request.task_token, "Clarion.Rejected", reason or f"rejected by {person.email}")
+
+        try:
+            self._retrying(lambda: self.wstore.save_draft(edited))
+            self._retrying(lambda: self.store.commit(Change(timeline=[(incident.id, entry)])))
+            self._retrying(tell)
         except TaskGone:
             self.store.commit(
                 Change(
@@ -230,6 +264,15 @@ class ApprovalDesk:
                 410,
                 "Too late",
                 "The workflow stopped waiting before your answer arrived; it applied its timeout policy.",
+            )
+        except Exception:
+            verb = "approval" if status is ApprovalStatus.APPROVED else "rejection"
+            return self._result(
+                202,
+                "Decision recorded",
+                f"Your {verb} is recorded and cannot be lost or changed. Clarion could not reach the workflow "
+                "just now; it acts on your decision as soon as it can, at the latest when the approval window "
+                "closes. There is nothing more to do.",
             )
         if status is ApprovalStatus.APPROVED:
             return self._result(200, "Approved", "Thank you. The messages are being published now.")

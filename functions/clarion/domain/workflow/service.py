@@ -28,6 +28,7 @@ from clarion.domain.incident import Change, Incident, IncidentWrite, TimelineEnt
 from clarion.domain.messaging.drafts import Draft, build_draft
 from clarion.domain.messaging.i18n import format_utc
 from clarion.domain.runbooks.model import Runbook
+from clarion.domain.workflow.supersession import superseded_by
 from clarion.ports import IncidentStore, Mailer, Notifier, Workflow, WorkflowStore
 
 CONTINUE_AS_NEW_AFTER = 100  # monitoring iterations per execution: ~30 history events each, far below 25,000
@@ -228,6 +229,32 @@ class WorkflowService:
         draft = self.wstore.get_draft(incident_id, draft_id)
         if draft is None:
             raise NotFound(f"no draft {draft_id!r}")
+        # A decision taken on the page whose delivery to Step Functions failed is not lost: the
+        # approval record holds it, and it is honoured here instead of the timeout policy.
+        decided = [a for a in (self.wstore.get_approval(i) for i in draft.approval_ids) if a is not None]
+        later = superseded_by(self.store, self.wstore, draft)
+        if later is not None:
+            for pending in self._pending_for(draft):
+                self.wstore.transition_approval(pending.model_copy(update={"status": ApprovalStatus.SUPERSEDED}))
+            self.record(
+                incident_id,
+                "superseded",
+                "workflow",
+                f"The {draft.phase.value} messages were superseded by {later.phase.value}: nothing to send",
+                draft_id=draft_id,
+                by=later.id,
+            )
+            return {"action": "superseded", "level": level + 1}
+        for status, action in ((ApprovalStatus.APPROVED, "approved"), (ApprovalStatus.REJECTED, "rejected")):
+            if any(a.status is status for a in decided):
+                self.record(
+                    incident_id,
+                    "decision_recovered",
+                    "workflow",
+                    f"The approver's decision ({action}) reached the workflow late; acting on it now",
+                    draft_id=draft_id,
+                )
+                return {"action": action, "level": level + 1}
         for pending in self._pending_for(draft):
             self.wstore.transition_approval(pending.model_copy(update={"status": ApprovalStatus.TIMED_OUT}))
         policy = self.runbook.policy(inc.severity).approval
@@ -274,6 +301,19 @@ class WorkflowService:
                 route=route,
             )
             return {"route": route, "status": "drill_suppressed"}
+        later = superseded_by(self.store, self.wstore, draft)
+        if later is not None:
+            # A newer phase already went out: this one would arrive out of order. Never send it.
+            self.record(
+                incident_id,
+                "superseded",
+                "workflow",
+                f"{route} not sent: the {draft.phase.value} messages were superseded by {later.phase.value}",
+                draft_id=draft_id,
+                route=route,
+                by=later.id,
+            )
+            return {"route": route, "status": "superseded"}
         key = f"{incident_id}|{draft_id}|{route}"
         if not self.wstore.claim_send(key, self.clock()):
             return {"route": route, "status": "already_sent"}
@@ -411,8 +451,13 @@ class WorkflowService:
 
     def published(self, incident_id: str, draft_id: str) -> dict[str, Any]:
         draft = self.wstore.get_draft(incident_id, draft_id)
-        if draft is not None and draft.status != "published":
-            self.wstore.save_draft(draft.model_copy(update={"status": "published"}))
+        if draft is not None and draft.status not in ("published", "superseded"):
+            sent = any(
+                e.kind == "message_sent" and e.data.get("draft_id") == draft_id
+                for e in self.store.timeline(incident_id)
+            )
+            status = "superseded" if not sent and superseded_by(self.store, self.wstore, draft) else "published"
+            self.wstore.save_draft(draft.model_copy(update={"status": status}))
         return {"published": draft_id}
 
     def check(self, incident_id: str, iteration: int, start: int = 0) -> dict[str, Any]:
