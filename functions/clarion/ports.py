@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from clarion.domain.enums import IncidentKind
 from clarion.domain.incident import AlarmRecord, Change, Incident, Signal, TimelineEntry
+from clarion.domain.messaging.ledger import AudienceLedger
 
 if TYPE_CHECKING:  # annotations only: drafts pull in Jinja, which the intake never needs
     from clarion.domain.approvals.links import ApprovalRequest
@@ -26,6 +27,10 @@ class IncidentStore(Protocol):
         ...
 
     def timeline(self, incident_id: str) -> list[TimelineEntry]: ...
+
+    def ledger(self, incident_id: str) -> AudienceLedger:
+        """Who was told about the incident (``Change.told`` entries), oldest first."""
+        ...
 
     def list_incidents(
         self, *, open_only: bool = False, limit: int = 100, kind: IncidentKind = IncidentKind.INCIDENT

@@ -7,6 +7,7 @@ from datetime import datetime
 from clarion.domain.enums import IncidentKind
 from clarion.domain.errors import ConcurrentUpdate
 from clarion.domain.incident import AlarmRecord, Change, Incident, TimelineEntry
+from clarion.domain.messaging.ledger import AudienceLedger, Told
 from clarion.ports import IncidentStore
 
 
@@ -16,6 +17,7 @@ class InMemoryIncidentStore:
         self.incidents: dict[str, Incident] = {}
         self.groups: dict[str, str] = {}
         self.entries: dict[str, dict[str, TimelineEntry]] = {}
+        self.told: dict[str, dict[tuple[str, str], Told]] = {}
         self.commits = 0
         self.fail_next_commits = 0  # inject lost races
 
@@ -30,6 +32,9 @@ class InMemoryIncidentStore:
 
     def timeline(self, incident_id: str) -> list[TimelineEntry]:
         return [e for _, e in sorted(self.entries.get(incident_id, {}).items())]
+
+    def ledger(self, incident_id: str) -> AudienceLedger:
+        return AudienceLedger(tuple(sorted(self.told.get(incident_id, {}).values(), key=lambda t: (t.at, t.route))))
 
     def list_incidents(
         self, *, open_only: bool = False, limit: int = 100, kind: IncidentKind = IncidentKind.INCIDENT
@@ -76,6 +81,8 @@ class InMemoryIncidentStore:
             del self.groups[group]
         for incident_id, entry in change.timeline:
             self.entries.setdefault(incident_id, {})[entry.entry_id] = entry
+        for incident_id, told in change.told:
+            self.told.setdefault(incident_id, {})[(told.route, told.draft_id)] = told
         self.commits += 1
 
 

@@ -8,7 +8,7 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 from clarion.adapters.channels import SnsDelivery
-from clarion.domain.enums import ComponentStatus, Severity
+from clarion.domain.enums import ComponentStatus, Phase, Severity
 from clarion.domain.incident import Change, Incident, IncidentWrite
 from clarion.domain.runbooks.model import Runbook
 from clarion.domain.workflow.service import ChannelError, ChannelFailed, WorkflowService, WorkflowSettings
@@ -57,6 +57,11 @@ class Rig:
         )
         self.store.commit(Change(incidents=[IncidentWrite(incident=inc, expected_version=0)]))
 
+    def approve(self, draft_id: str) -> None:
+        """What the approval desk writes when an approver approves."""
+        draft = self.wstore.drafts[("payments-1", draft_id)]
+        self.wstore.save_draft(draft.model_copy(update={"status": "approved", "approved_by": "amara@example"}))
+
 
 @pytest.fixture
 def rig(runbook: Runbook) -> Rig:
@@ -65,6 +70,7 @@ def rig(runbook: Runbook) -> Rig:
 
 def test_each_route_is_sent_once(rig: Rig) -> None:
     draft = rig.service.draft("payments-1", "investigating", "d1")
+    rig.approve("d1")
     assert draft["routes"] == [
         "status_page",
         "sns:customers",
@@ -83,6 +89,7 @@ def test_each_route_is_sent_once(rig: Rig) -> None:
 
 def test_throttling_is_retried_with_backoff_and_sent_once(rig: Rig) -> None:
     rig.service.draft("payments-1", "investigating", "d1")
+    rig.approve("d1")
     rig.deliveries["sns"].failures = [ChannelError("Throttling", transient=True)] * 2
     result = rig.service.publish_route("payments-1", "d1", "sns:customers")
     assert result == {"route": "sns:customers", "status": "sent", "attempts": 3}
@@ -94,6 +101,7 @@ def test_throttling_is_retried_with_backoff_and_sent_once(rig: Rig) -> None:
 
 def test_permanent_failure_raises_for_the_state_machine_and_can_be_retried_later(rig: Rig) -> None:
     rig.service.draft("payments-1", "investigating", "d1")
+    rig.approve("d1")
     rig.deliveries["chat"].failures = [ChannelError("AuthorizationError", transient=False)]
     with pytest.raises(ChannelFailed, match="chat:technical: AuthorizationError"):
         rig.service.publish_route("payments-1", "d1", "chat:technical")
@@ -117,6 +125,7 @@ def test_permanent_failure_raises_for_the_state_machine_and_can_be_retried_later
 
 def test_exhausted_retries_fail(rig: Rig) -> None:
     rig.service.draft("payments-1", "investigating", "d1")
+    rig.approve("d1")
     rig.deliveries["status_page"].failures = [ChannelError("503", transient=True)] * 4
     with pytest.raises(ChannelFailed, match="after 4 attempt"):
         rig.service.publish_route("payments-1", "d1", "status_page")
@@ -143,7 +152,10 @@ def test_severity_raised_mid_incident_changes_cadence_and_channels(runbook: Runb
     assert after["wait_seconds"] == 1800 and after["severity"] == "SEV1"
     rig.service.draft("payments-1", "update", "u2")
     channels = {m.channel.value for m in rig.wstore.drafts[("payments-1", "u2")].messages}
-    assert {"sms", "social"} <= channels
+    assert "sms" in channels  # SMS subscribers of the customer topic now get the SMS text
+    u2 = rig.wstore.drafts[("payments-1", "u2")]
+    # Nobody was told yet in this rig: every route gets an opening, not a bare update.
+    assert u2.opening_routes == u2.routes and u2.opening_phase is Phase.INVESTIGATING
 
 
 def test_loop_continues_as_new_after_n_updates_in_one_execution(rig: Rig) -> None:

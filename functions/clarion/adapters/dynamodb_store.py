@@ -4,6 +4,7 @@ Items (``pk`` / ``sk``)::
 
     INCIDENT#<id>   META              the incident (JSON in ``doc``), ``version`` for conditional writes
     INCIDENT#<id>   TL#<entry id>     one timeline entry, append-only
+    INCIDENT#<id>   TOLD#<route>#<draft id>   the audience ledger: a route told by a draft
     GROUP#<group>   OPEN              which incident is open for a component group (at most one)
     ALARM#<arn>     STATE             the last state change applied for an alarm (``ts``: epoch µs)
 
@@ -26,6 +27,7 @@ from clarion.domain.enums import IncidentKind
 from clarion.domain.errors import ConcurrentUpdate
 from clarion.domain.incident import AlarmRecord, Change, Incident, TimelineEntry
 from clarion.domain.messaging.drafts import Draft
+from clarion.domain.messaging.ledger import AudienceLedger, Told
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -94,20 +96,27 @@ class DynamoDBIncidentStore(_Table):
         item = self._get(f"INCIDENT#{incident_id}", "META")
         return Incident.model_validate_json(item["doc"]["S"]) if item else None
 
-    def timeline(self, incident_id: str) -> list[TimelineEntry]:
-        entries: list[TimelineEntry] = []
+    def _docs(self, incident_id: str, prefix: str) -> list[str]:
+        docs: list[str] = []
         kwargs: dict[str, Any] = {
             "TableName": self.table,
-            "KeyConditionExpression": "pk = :pk AND begins_with(sk, :tl)",
-            "ExpressionAttributeValues": {":pk": {"S": f"INCIDENT#{incident_id}"}, ":tl": {"S": "TL#"}},
+            "KeyConditionExpression": "pk = :pk AND begins_with(sk, :prefix)",
+            "ExpressionAttributeValues": {":pk": {"S": f"INCIDENT#{incident_id}"}, ":prefix": {"S": prefix}},
             "ConsistentRead": True,
         }
         while True:
             page = self.client.query(**kwargs)
-            entries.extend(TimelineEntry.model_validate_json(i["doc"]["S"]) for i in page["Items"])
+            docs.extend(i["doc"]["S"] for i in page["Items"])
             if "LastEvaluatedKey" not in page:
-                return entries
+                return docs
             kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    def timeline(self, incident_id: str) -> list[TimelineEntry]:
+        return [TimelineEntry.model_validate_json(doc) for doc in self._docs(incident_id, "TL#")]
+
+    def ledger(self, incident_id: str) -> AudienceLedger:
+        told = [Told.model_validate_json(doc) for doc in self._docs(incident_id, "TOLD#")]
+        return AudienceLedger(tuple(sorted(told, key=lambda t: (t.at, t.route))))
 
     def _by_kind(self, kind: IncidentKind, limit: int) -> list[Incident]:
         out: list[Incident] = []
@@ -230,6 +239,19 @@ class DynamoDBIncidentStore(_Table):
                             "pk": {"S": f"INCIDENT#{incident_id}"},
                             "sk": {"S": f"TL#{entry.entry_id}"},
                             "doc": {"S": entry.model_dump_json()},
+                        },
+                    }
+                }
+            )
+        for incident_id, told in change.told:
+            items.append(
+                {
+                    "Put": {
+                        "TableName": t,
+                        "Item": {
+                            "pk": {"S": f"INCIDENT#{incident_id}"},
+                            "sk": {"S": f"TOLD#{told.route}#{told.draft_id}"},
+                            "doc": {"S": told.model_dump_json()},
                         },
                     }
                 }

@@ -86,6 +86,7 @@ class Phase(StrEnum):
     MAINTENANCE_SCHEDULED = "maintenance_scheduled"
     MAINTENANCE_IN_PROGRESS = "maintenance_in_progress"
     MAINTENANCE_COMPLETED = "maintenance_completed"
+    MAINTENANCE_CANCELLED = "maintenance_cancelled"
 
     @property
     def is_open_incident(self) -> bool:

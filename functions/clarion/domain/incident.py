@@ -17,8 +17,9 @@ from clarion.domain.enums import (
     MaintenanceStatus,
     Severity,
 )
+from clarion.domain.messaging.ledger import Told
 
-Signal = Literal["open", "resolve", "update", "monitor", "maintenance"]
+Signal = Literal["open", "resolve", "update", "monitor", "maintenance", "cancel"]
 
 ANY_LANGUAGE = "*"
 
@@ -106,6 +107,7 @@ class Incident(BaseModel):
     scheduled_for: datetime | None = None  # maintenance only
     scheduled_until: datetime | None = None
     maintenance_status: MaintenanceStatus | None = None
+    cancelled_at: datetime | None = None  # maintenance called off (Statuspage shows it as completed)
     cause: PersonText = Field(default_factory=dict)  # language -> text, written by a person once known
     eta: PersonText = Field(default_factory=dict)  # language -> expected resolution, in the person's words
     impact: PersonText = Field(default_factory=dict)  # maintenance: what customers will experience
@@ -160,3 +162,4 @@ class Change(BaseModel):
     open_groups: list[tuple[str, str]] = Field(default_factory=list)  # (group, incident id) pointer to create
     close_groups: list[tuple[str, str]] = Field(default_factory=list)  # (group, incident id) pointer to remove
     timeline: list[tuple[str, TimelineEntry]] = Field(default_factory=list)
+    told: list[tuple[str, Told]] = Field(default_factory=list)  # audience ledger entries (incident id, entry)

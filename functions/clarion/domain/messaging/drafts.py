@@ -22,19 +22,10 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from clarion.domain.enums import Audience, Channel, Phase
 from clarion.domain.incident import Incident
+from clarion.domain.messaging.ledger import OPENINGS, AudienceLedger, needs_approval, opening_phase, plan
 from clarion.domain.messaging.render import context_for, render
 from clarion.domain.messaging.sms import count_segments
 from clarion.domain.runbooks.model import Deliveries, Runbook
-
-# Phases whose messages go out without asking: they follow from what approvers already saw, or are
-# announced well ahead (maintenance), and speed matters most when a problem is over.
-NO_APPROVAL = {
-    Phase.RESOLVED,
-    Phase.POSTMORTEM,
-    Phase.MAINTENANCE_SCHEDULED,
-    Phase.MAINTENANCE_IN_PROGRESS,
-    Phase.MAINTENANCE_COMPLETED,
-}
 
 
 class DraftMessage(BaseModel):
@@ -45,10 +36,11 @@ class DraftMessage(BaseModel):
     language: str
     subject: str | None = None
     body: str
+    opening: bool = False  # the opening sent to routes never told, in place of this phase's text
 
     @property
     def key(self) -> str:
-        return f"{self.audience.value}/{self.channel.value}/{self.language}"
+        return ("opening/" if self.opening else "") + f"{self.audience.value}/{self.channel.value}/{self.language}"
 
 
 class Draft(BaseModel):
@@ -67,6 +59,21 @@ class Draft(BaseModel):
     holding_statement: bool = False
     approval_ids: list[str] = Field(default_factory=list)  # requests sent for this draft, oldest first
     next_update_at: datetime | None = None  # what the messages promise; the live page shows it
+    opening_routes: list[str] = Field(default_factory=list)  # routes never told: they get the opening
+    opening_phase: Phase | None = None
+    left_out: list[str] = Field(default_factory=list)  # policy routes never told, which this phase skips
+
+    def for_route(self, route: str) -> Draft:
+        """What ``route`` receives: the opening where the route was never told, else this phase's text."""
+        opening = route in self.opening_routes
+        messages = [m for m in self.messages if m.opening is opening and on_route(route, m)]
+        phase = self.opening_phase if opening and self.opening_phase else self.phase
+        return self.model_copy(update={"messages": messages, "phase": phase})
+
+    @property
+    def publishable(self) -> bool:
+        """Only what a person approved, or the policy pre-approved, ever leaves."""
+        return not self.approval_required or self.status in ("approved", "published")
 
     def message(self, audience: Audience, channel: Channel, language: str) -> DraftMessage | None:
         for m in self.messages:
@@ -89,29 +96,54 @@ def build_draft(
     next_update_in: timedelta | None = None,
     cause: dict[str, str] | None = None,
     eta: dict[str, str] | None = None,
+    ledger: AudienceLedger | None = None,
 ) -> Draft:
+    """The messages of ``phase``, routed by the audience ledger (:mod:`clarion.domain.messaging.ledger`).
+    Without a ledger nobody was told yet: a follow-up opens every route, a closing goes nowhere."""
     policy = runbook.policy(incident.severity)
     settings = runbook.settings
-    messages: list[DraftMessage] = []
-    for audience in policy.audiences:
-        for channel in settings.audiences.get(audience, []):
-            if channel not in policy.channels:
-                continue
+    told = ledger or AudienceLedger()
+    policy_pairs = [
+        (audience, channel)
+        for audience in policy.audiences
+        for channel in settings.audiences.get(audience, [])
+        if channel in policy.channels
+    ]
+
+    def rendered(which: Phase, pairs: list[tuple[Audience, Channel]], opening: bool = False) -> list[DraftMessage]:
+        out = []
+        for audience, channel in pairs:
             for lang in settings.languages:
                 ctx = context_for(
-                    runbook,
-                    incident,
-                    lang,
-                    channel,
-                    now=now,
-                    next_update_in=next_update_in,
-                    cause=cause,
-                    eta=eta,
+                    runbook, incident, lang, channel, now=now, next_update_in=next_update_in, cause=cause, eta=eta
                 )
-                msg = render(runbook, phase, audience, channel, lang, ctx)
-                messages.append(
-                    DraftMessage(audience=audience, channel=channel, language=lang, subject=msg.subject, body=msg.body)
+                msg = render(runbook, which, audience, channel, lang, ctx)
+                subject, body = msg.subject, msg.body
+                if incident.drill:  # every message of a drill says so, whoever reads it
+                    subject = f"[DRILL] {subject}" if subject else subject
+                    body = f"[DRILL] {body}"
+                out.append(
+                    DraftMessage(
+                        audience=audience, channel=channel, language=lang, subject=subject, body=body, opening=opening
+                    )
                 )
+        return out
+
+    policy_routes = routes_for(rendered(phase, policy_pairs), settings.languages, settings.deliveries)
+    route_plan = plan(phase, policy_routes, told)
+    extra = sorted(told.pairs - set(policy_pairs))  # told before the severity changed: they keep hearing
+    own = [
+        m
+        for m in rendered(phase, policy_pairs + extra)
+        if phase in OPENINGS or any(on_route(r, m) for r in route_plan.routes)
+    ]
+    first = opening_phase(phase, incident.status) if route_plan.openings else None
+    openings = (
+        [m for m in rendered(first, policy_pairs, opening=True) if any(on_route(r, m) for r in route_plan.openings)]
+        if first
+        else []
+    )
+    routes = route_plan.routes + route_plan.openings
     cadence = next_update_in or policy.update_every
     return Draft(
         id=draft_id,
@@ -119,10 +151,38 @@ def build_draft(
         phase=phase,
         created_at=now,
         next_update_at=now + cadence if cadence and phase.is_open_incident and incident.is_open else None,
-        messages=messages,
-        routes=routes_for(messages, settings.languages, settings.deliveries),
-        approval_required=policy.approval.required and phase not in NO_APPROVAL and bool(messages),
+        messages=own + openings,
+        routes=routes,
+        approval_required=bool(routes)
+        and needs_approval(phase, policy.approval.required, policy.approval.pre_approved, bool(openings)),
+        opening_routes=route_plan.openings,
+        opening_phase=first,
+        left_out=route_plan.left_out,
     )
+
+
+def on_route(route: str, m: DraftMessage) -> bool:
+    """Whether message ``m`` travels on ``route``."""
+    audience, channel, language = m.audience, m.channel, m.language
+    parts = route.split(":")
+    if parts[0] == "status_page":
+        return channel is Channel.STATUS_PAGE
+    if parts[0] == "sns":
+        return audience.value == parts[1] and channel in (Channel.EMAIL, Channel.SMS)
+    if parts[0] == "chat":
+        return audience is Audience.TECHNICAL and channel is Channel.CHAT
+    if parts[0] in ("email", "email-customers"):
+        return (
+            audience is Audience.CUSTOMERS
+            and channel is Channel.EMAIL
+            and (parts[0] == "email" or language == parts[1])
+        )
+    if parts[0] in ("sms", "voice", "push", "whatsapp"):
+        return audience is Audience.CUSTOMERS and channel is Channel.SMS and language == parts[1]
+    if parts[0] == "webhook":
+        wanted = Channel.CHAT if parts[1] == Audience.TECHNICAL.value else Channel.SOCIAL
+        return audience.value == parts[1] and channel is wanted
+    return False
 
 
 def routes_for(messages: list[DraftMessage], languages: list[str], deliveries: Deliveries | None = None) -> list[str]:

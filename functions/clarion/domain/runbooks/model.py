@@ -25,6 +25,7 @@ from clarion.domain.enums import (
     Severity,
     TimeoutAction,
 )
+from clarion.domain.messaging.ledger import DEFAULT_PRE_APPROVED
 
 _DURATION = re.compile(r"^\s*(\d+)\s*(s|m|h|d)\s*$")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -140,6 +141,11 @@ class EmailDelivery(_Strict):
     contact_topic: str | None = None
     unsubscribe_url: str = Field(pattern=r"^(https://|mailto:)")
     configuration_set: str | None = None
+    reply_to: str | None = Field(
+        default=None,
+        pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$",
+        description="where customers' replies go; without it, email templates may not invite a reply",
+    )
 
     @model_validator(mode="after")
     def _someone(self) -> EmailDelivery:
@@ -308,9 +314,18 @@ class ApprovalPolicy(_Strict):
     escalation: list[Ident] = Field(default_factory=list, description="role ids asked when approvers time out")
     timeout: Duration = timedelta(minutes=15)
     on_timeout: TimeoutAction = TimeoutAction.HOLD
+    pre_approved: list[Phase] = Field(
+        default_factory=lambda: list(DEFAULT_PRE_APPROVED),
+        description="phases sent without asking, and only to routes an approved opening reached",
+    )
 
     @model_validator(mode="after")
     def _consistent(self) -> ApprovalPolicy:
+        if Phase.INVESTIGATING in self.pre_approved:
+            raise ValueError(
+                "investigating is the opening: it cannot be pre-approved; set required: false to send "
+                "openings without asking"
+            )
         if self.required and not self.approvers:
             raise ValueError("approval is required but no approvers are named")
         if self.on_timeout is TimeoutAction.ESCALATE and not self.escalation:

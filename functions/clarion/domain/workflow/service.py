@@ -16,8 +16,6 @@ from typing import Any, Protocol
 
 from clarion.domain.approvals.links import ApprovalRequest, ApprovalStatus, Approver, link_url, new_approval_id
 from clarion.domain.enums import (
-    Audience,
-    Channel,
     IncidentStatus,
     MaintenanceStatus,
     Phase,
@@ -27,6 +25,7 @@ from clarion.domain.errors import ClarionError, ConcurrentUpdate, NotFound
 from clarion.domain.incident import Change, Incident, IncidentWrite, TimelineEntry, text_in
 from clarion.domain.messaging.drafts import Draft, build_draft
 from clarion.domain.messaging.i18n import format_utc
+from clarion.domain.messaging.ledger import OPENINGS, Told
 from clarion.domain.runbooks.model import Runbook
 from clarion.domain.workflow.supersession import superseded_by
 from clarion.ports import IncidentStore, Mailer, Notifier, Workflow, WorkflowStore
@@ -110,6 +109,8 @@ class WorkflowService:
         raise ConcurrentUpdate(f"could not update incident {incident_id}")
 
     def _say(self, incident: Incident, text: str) -> None:
+        if incident.drill and not text.startswith("[DRILL]"):
+            text = f"[DRILL] {text}"  # every internal message of a drill says so
         self.notifier.notify(incident, text)
         self.record(incident.id, "internal_notice", "workflow", text)
 
@@ -147,6 +148,20 @@ class WorkflowService:
     def draft(self, incident_id: str, phase: str, draft_id: str) -> dict[str, Any]:
         inc = self.incident(incident_id)
         policy = self.runbook.policy(inc.severity)
+        if inc.cancelled_at is not None and phase != Phase.MAINTENANCE_CANCELLED.value:
+            phase_text = phase.replace("_", " ")
+            self.record(incident_id, "maintenance", "workflow", f"Cancelled: no {phase_text} message")
+            empty = Draft(
+                id=draft_id,
+                incident_id=incident_id,
+                phase=Phase(phase),
+                created_at=self.clock(),
+                messages=[],
+                routes=[],
+                approval_required=False,
+            )
+            stored = self.wstore.save_draft(empty, create=True)
+            return {"draft_id": draft_id, "approval_required": False, "timeout_seconds": 1, "routes": stored.routes}
         fresh = build_draft(
             self.runbook,
             inc,
@@ -154,6 +169,7 @@ class WorkflowService:
             draft_id,
             self.clock(),
             next_update_in=policy.update_every,
+            ledger=self.store.ledger(incident_id),
         )
         stored = self.wstore.save_draft(fresh, create=True)
         if stored is fresh:
@@ -164,13 +180,40 @@ class WorkflowService:
                 f"Drafted {len(fresh.messages)} {phase} message(s)",
                 draft_id=draft_id,
                 routes=fresh.routes,
+                opening_routes=fresh.opening_routes,
+                left_out=fresh.left_out,
             )
+            self._explain_routes(inc, fresh)
         return {
             "draft_id": stored.id,
             "approval_required": stored.approval_required,
             "timeout_seconds": self._scaled(policy.approval.timeout, minimum=self.settings.min_approval_seconds),
             "routes": stored.routes,
         }
+
+    def _explain_routes(self, inc: Incident, draft: Draft) -> None:
+        """Tell the team when the ledger narrows or changes where a draft goes."""
+        phase = draft.phase.value
+        if draft.left_out and not draft.routes:
+            self._say(
+                inc,
+                f"Nobody outside the team was told of this incident, so the {phase} message stays on this "
+                f"channel (not sent to {', '.join(draft.left_out)}).",
+            )
+        elif draft.left_out:
+            self._say(
+                inc,
+                f"The {phase} message goes only where the opening went: {', '.join(draft.routes)}; "
+                f"never told, so not told now: {', '.join(draft.left_out)}.",
+            )
+        if draft.opening_routes:
+            first = draft.opening_phase.value if draft.opening_phase else Phase.INVESTIGATING.value
+            they = "it gets" if len(draft.opening_routes) == 1 else "they get"
+            self._say(
+                inc,
+                f"{', '.join(draft.opening_routes)} never heard of this incident: {they} an opening "
+                f"message ({first}) instead of the {phase} text.",
+            )
 
     def request_approval(self, incident_id: str, draft_id: str, token: str, level: int = 0) -> None:
         inc = self.incident(incident_id)
@@ -314,6 +357,11 @@ class WorkflowService:
                 by=later.id,
             )
             return {"route": route, "status": "superseded"}
+        refusal = self._refusal(inc, draft, route)
+        if refusal is not None:
+            self.record(incident_id, "send_refused", "workflow", f"{route} not sent: {refusal}", draft_id=draft_id)
+            return {"route": route, "status": "refused", "reason": refusal}
+        view = draft.for_route(route)
         key = f"{incident_id}|{draft_id}|{route}"
         if not self.wstore.claim_send(key, self.clock()):
             return {"route": route, "status": "already_sent"}
@@ -325,7 +373,7 @@ class WorkflowService:
         delay = self.settings.retry_base_seconds
         for attempt in range(1, self.settings.retry_attempts + 1):
             try:
-                detail = delivery.deliver(route, draft, inc)
+                detail = delivery.deliver(route, view, inc)
                 break
             except ChannelError as exc:
                 if not exc.transient or attempt == self.settings.retry_attempts:
@@ -337,38 +385,65 @@ class WorkflowService:
                 # Not sent: release the claim so the step's retry may send it (the ledger decides).
                 self.wstore.finish_send(key, ok=False, detail=f"{type(exc).__name__}: {exc}"[:500])
                 raise
-        self._settle(incident_id, draft, route, key, detail, attempt)
+        self._settle(incident_id, draft, view, route, key, detail, attempt)
         return {"route": route, "status": "sent", "attempts": attempt}
 
-    def _settle(self, incident_id: str, draft: Draft, route: str, key: str, detail: str, attempts: int) -> None:
-        """Record a delivery that happened. The writes are idempotent and retried here; if the store
-        still fails, :class:`DeliveredUnrecorded` tells ``route_failed`` that the route *was* sent."""
+    def _settle(
+        self, incident_id: str, draft: Draft, view: Draft, route: str, key: str, detail: str, attempts: int
+    ) -> None:
+        """Record a delivery that happened: the timeline's ``message_sent`` and the audience ledger's
+        entry, in one write. The writes are idempotent and retried here; if the store still fails,
+        :class:`DeliveredUnrecorded` tells ``route_failed`` that the route *was* sent."""
         prefix = route.split(":", 1)[0]
+        now = self.clock()
+        sent = TimelineEntry(
+            at=now,
+            kind="message_sent",
+            actor=f"channel:{prefix}",
+            summary=f"Sent {route} ({view.phase.value})",
+            data={
+                "draft_id": draft.id,
+                "route": route,
+                "phase": view.phase.value,
+                "detail": detail,
+                "attempts": attempts,
+                "messages": [m.model_dump(mode="json") for m in view.messages],
+            },
+        )
+        told = Told(
+            route=route,
+            draft_id=draft.id,
+            phase=view.phase,
+            at=now,
+            approved_by=draft.approved_by or "policy",
+            messages=[m.key for m in view.messages],
+        )
         delay = self.settings.retry_base_seconds
         for attempt in range(1, self.settings.retry_attempts + 1):
             try:
                 self.wstore.finish_send(key, ok=True, detail=detail)
-                self.record(
-                    incident_id,
-                    "message_sent",
-                    f"channel:{prefix}",
-                    f"Sent {route} ({draft.phase.value})",
-                    draft_id=draft.id,
-                    route=route,
-                    detail=detail,
-                    attempts=attempts,
-                    messages=[
-                        m.model_dump(mode="json")
-                        for m in draft.messages
-                        if _on_route(route, m.audience, m.channel, m.language)
-                    ],
-                )
+                self.store.commit(Change(timeline=[(incident_id, sent)], told=[(incident_id, told)]))
                 return
             except Exception as exc:
                 if attempt == self.settings.retry_attempts:
                     raise DeliveredUnrecorded(f"{route} was sent ({detail}); recording it failed: {exc}") from exc
                 self.sleep(delay * self.settings.time_scale)
                 delay *= 2
+
+    def _refusal(self, inc: Incident, draft: Draft, route: str) -> str | None:
+        """The ledger's rule, checked again at the moment of sending (steps may run late, twice or
+        out of order): only approved drafts, only their routes, only routes told or being opened."""
+        if inc.cancelled_at is not None and draft.phase is not Phase.MAINTENANCE_CANCELLED:
+            return "the maintenance was cancelled"
+        if not draft.publishable:
+            return f"the draft is {draft.status}, not approved"
+        if route not in draft.routes:
+            return "not a route of this draft"
+        if draft.phase in OPENINGS or route in draft.opening_routes:
+            return None
+        if not self.store.ledger(inc.id).told(route):
+            return "this route was never told of the incident"
+        return None
 
     def route_failed(self, incident_id: str, draft_id: str, route: str, error: dict[str, Any]) -> dict[str, Any]:
         inc = self.incident(incident_id)
@@ -509,6 +584,8 @@ class WorkflowService:
 
     def maintenance_phase(self, incident_id: str, phase: str) -> dict[str, Any]:
         inc = self.incident(incident_id)
+        if inc.cancelled_at is not None:  # called off meanwhile: the window's later steps say nothing
+            return {"phase": phase, "until_start": 0, "until_end": 0, "cancelled": True}
         status = {
             Phase.MAINTENANCE_SCHEDULED.value: MaintenanceStatus.SCHEDULED,
             Phase.MAINTENANCE_IN_PROGRESS.value: MaintenanceStatus.IN_PROGRESS,
@@ -545,28 +622,6 @@ def route_reaches_customers(route: str) -> bool:
     return route in ("status_page", "sns:customers") or route.startswith(CUSTOMER_ROUTES)
 
 
-def _on_route(route: str, audience: Audience, channel: Channel, language: str) -> bool:
-    parts = route.split(":")
-    if parts[0] == "status_page":
-        return channel is Channel.STATUS_PAGE
-    if parts[0] == "sns":
-        return audience.value == parts[1] and channel in (Channel.EMAIL, Channel.SMS)
-    if parts[0] == "chat":
-        return audience is Audience.TECHNICAL and channel is Channel.CHAT
-    if parts[0] in ("email", "email-customers"):
-        return (
-            audience is Audience.CUSTOMERS
-            and channel is Channel.EMAIL
-            and (parts[0] == "email" or language == parts[1])
-        )
-    if parts[0] in ("sms", "voice", "push", "whatsapp"):
-        return audience is Audience.CUSTOMERS and channel is Channel.SMS and language == parts[1]
-    if parts[0] == "webhook":
-        wanted = Channel.CHAT if parts[1] == Audience.TECHNICAL.value else Channel.SOCIAL
-        return audience.value == parts[1] and channel is wanted
-    return False
-
-
 def approval_email(
     runbook: Runbook,
     incident: Incident,
@@ -581,7 +636,8 @@ def approval_email(
 
     lang = runbook.settings.default_language
     title = incident.title.get(lang, incident.id)
-    subject = f"[{incident.severity.value}] Approve {draft.phase.value} messages: {title}"
+    drill = "[DRILL] " if incident.drill else ""
+    subject = f"{drill}[{incident.severity.value}] Approve {draft.phase.value} messages: {title}"
     lines = [
         f"{person.name}, Clarion needs your approval before customers are told about this incident.",
         "",
