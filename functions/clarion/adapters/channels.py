@@ -18,7 +18,7 @@ from clarion.domain.enums import Audience, Channel, IncidentKind
 from clarion.domain.incident import Change, Incident, TimelineEntry
 from clarion.domain.messaging import escaping
 from clarion.domain.messaging.drafts import Draft
-from clarion.domain.status_page import AffectedComponent, PageIncident, page_incident_from
+from clarion.domain.status_page import AffectedComponent, PageIncident, on_public_page, page_incident_from
 from clarion.domain.workflow.service import ChannelError
 from clarion.ports import IncidentStore, WorkflowStore
 
@@ -284,7 +284,11 @@ def load_page_incidents(store: IncidentStore, limit: int = 1000) -> list[PageInc
     out = []
     for kind in (IncidentKind.INCIDENT, IncidentKind.MAINTENANCE):
         for inc in store.list_incidents(limit=limit, kind=kind):
-            out.append(page_incident_from(inc, store.timeline(inc.id)))
+            if inc.drill:
+                continue
+            timeline = store.timeline(inc.id)
+            if on_public_page(inc, timeline):  # drills and incidents the page was never told of stay off
+                out.append(page_incident_from(inc, timeline))
     return out
 
 

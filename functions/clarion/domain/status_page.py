@@ -67,6 +67,7 @@ class PageIncident(BaseModel):
     next_update_at: datetime | None = None
     scheduled_for: datetime | None = None
     scheduled_until: datetime | None = None
+    cancelled: bool = False  # maintenance called off; Statuspage's JSON still says "completed"
     updates: list[PageUpdate] = Field(default_factory=list)  # oldest first
 
     @cached_property
@@ -265,5 +266,14 @@ def page_incident_from(incident: Incident, timeline: list[TimelineEntry]) -> Pag
         next_update_at=next_update_at if incident.is_open and not maintenance else None,
         scheduled_for=incident.scheduled_for,
         scheduled_until=incident.scheduled_until,
+        cancelled=incident.cancelled_at is not None,
         updates=updates,
     )
+
+
+def on_public_page(incident: Incident, timeline: list[TimelineEntry]) -> bool:
+    """Whether an incident may appear on any public artifact (page HTML, JSON API, feeds, history,
+    uptime): never a drill, and only once the status page itself was told of it by an approved (or
+    pre-approved) message: its ``page_update`` entries. A rejected, held or never-approved incident
+    stays internal (DESIGN.md decision 10)."""
+    return not incident.drill and any(e.kind == "page_update" for e in timeline)
