@@ -125,7 +125,9 @@ def _summary(inc: Incident) -> dict[str, Any]:
         "titles": dict(inc.title),
         "severity": inc.severity.value,
         "status": (
-            inc.maintenance_status.value
+            "cancelled"
+            if inc.cancelled_at
+            else inc.maintenance_status.value
             if inc.maintenance_status
             else "resolved"
             if inc.resolved_at
@@ -135,6 +137,7 @@ def _summary(inc: Incident) -> dict[str, Any]:
         "started_at": inc.started_at.isoformat(),
         "resolved_at": inc.resolved_at.isoformat() if inc.resolved_at else None,
         "drill": inc.drill,
+        "cancelled_at": inc.cancelled_at.isoformat() if inc.cancelled_at else None,
         "scheduled_for": inc.scheduled_for.isoformat() if inc.scheduled_for else None,
         "scheduled_until": inc.scheduled_until.isoformat() if inc.scheduled_until else None,
     }
@@ -524,17 +527,22 @@ def maintenance_cancel(
     runbooks: Runbooks = Path("runbooks"),
     as_json: Json = False,
 ) -> None:
-    """Cancel maintenance: its workflow stops and it leaves the page at the next publish.
+    """Cancel maintenance: its workflow stops, whoever was told of the window hears that it is
+    cancelled, and the page shows it as cancelled. Cancelling twice says so.
 
     Example: clarion maintenance cancel maint-core-20261125T020000-ab12cd34
     """
     with _user_errors():
         b = _backend(local, stack, region, runbooks)
-        m = cancel_maintenance(b.store, maintenance_id, actor=_actor(), now=datetime.now(UTC))
+        m = cancel_maintenance(b.store, b.workflow, maintenance_id, actor=_actor(), now=datetime.now(UTC))
     arn = b.workflow.state_machine_arn.replace(":stateMachine:", ":execution:") + f":{maintenance_id}-maintenance"
     with contextlib.suppress(ClientError):  # already finished, or never started: nothing to stop
         b.sfn.stop_execution(executionArn=arn, cause="maintenance cancelled")
-    _done(as_json, _summary(m), f"[green]✓[/green] maintenance {m.id} cancelled")
+    _done(
+        as_json,
+        _summary(m),
+        f"[green]✓[/green] maintenance {m.id} cancelled; whoever was told of it hears that it is cancelled",
+    )
 
 
 # --- drill ----------------------------------------------------------------------------------------

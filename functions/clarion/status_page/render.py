@@ -156,9 +156,12 @@ class SiteRenderer:
     def _view(self, inc: PageIncident, lang: str) -> dict[str, Any]:
         tz = self.settings.time_zone(lang)
         names = [self._name(self.runbook.component(c).name, lang) for c in inc.components if c in self.component_ids]
+        cancelled = page_text(lang)["cancelled"] if inc.cancelled else None
         updates: list[dict[str, Any]] = [
             {
-                "status_label": self._status_label(u.status, lang),
+                "status_label": cancelled
+                if cancelled and u.status == MaintenanceStatus.COMPLETED.value
+                else self._status_label(u.status, lang),
                 "created_at": u.created_at,
                 "body": u.body.get(lang) or u.body.get(self.default, ""),
             }
@@ -177,13 +180,13 @@ class SiteRenderer:
         return {
             "id": inc.id,
             "name": inc.name.get(lang) or inc.name.get(self.default, inc.id),
-            "status_label": self._status_label(inc.status, lang),
+            "status_label": cancelled or self._status_label(inc.status, lang),
             "component_names": join_list(names, lang),
             "updates": updates,
             "next_update_at": inc.next_update_at if inc.unresolved and not inc.is_maintenance else None,
             "window": window,
             "started_at": inc.started_at,
-            "resolved_at": inc.resolved_at,
+            "resolved_at": None if cancelled else inc.resolved_at,  # a window called off never ran
             "created_at": inc.created_at,
             "updated_at": inc.updated_at,
             "feed_html": feed_html,

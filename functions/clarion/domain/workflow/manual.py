@@ -328,13 +328,39 @@ def schedule_maintenance(
     return _load(store, m.id)
 
 
-def cancel_maintenance(store: IncidentStore, maintenance_id: str, *, actor: str, now: datetime) -> Incident:
+def cancel_maintenance(
+    store: IncidentStore, workflow: Workflow, maintenance_id: str, *, actor: str, now: datetime
+) -> Incident:
+    """Call a window off. Those who were told hear it is cancelled (the ``cancel`` workflow sends the
+    ``maintenance_cancelled`` phase to the routes in the audience ledger); the page shows it as
+    cancelled (Statuspage's ``completed``, with an update saying so)."""
     current = _load(store, maintenance_id)
     if current.kind is not IncidentKind.MAINTENANCE:
         raise InvalidRequest(f"{maintenance_id} is an incident, not maintenance")
+    if current.cancelled_at:
+        raise InvalidRequest(
+            f"maintenance {maintenance_id} was already cancelled at {current.cancelled_at.isoformat()}; "
+            "nothing more to do"
+        )
     if current.resolved_at:
-        raise InvalidRequest(f"maintenance {maintenance_id} is already over")
+        raise InvalidRequest(
+            f"maintenance {maintenance_id} is already over (completed at {current.resolved_at.isoformat()}); "
+            "a finished window cannot be cancelled"
+        )
     entry = TimelineEntry(
         at=now, kind="maintenance_cancelled", actor=actor, summary=f"Maintenance cancelled by {actor}"
     )
-    return _write(store, current, entry, maintenance_status=MaintenanceStatus.COMPLETED, resolved_at=now)
+    try:
+        _write(
+            store,
+            current,
+            entry,
+            maintenance_status=MaintenanceStatus.COMPLETED,
+            resolved_at=now,
+            cancelled_at=now,
+            pending_signals=[*current.pending_signals, "cancel"],
+        )
+    except ConcurrentUpdate:
+        raise InvalidRequest(f"maintenance {maintenance_id} changed at the same moment; try again") from None
+    deliver_signals(store, workflow, [maintenance_id], now)
+    return _load(store, maintenance_id)
