@@ -232,3 +232,36 @@ def test_load_runbook_raises_with_every_error(rb_dir: Path, edit: Edit) -> None:
 def test_not_a_directory(tmp_path: Path) -> None:
     runbook, problems = validate_runbook(tmp_path / "absent")
     assert runbook is None and "not a directory" in problems[0].message
+
+
+def test_a_reply_invitation_is_an_error_where_no_reply_reaches_anyone(rb_dir: Path, edit: Edit) -> None:
+    edit(
+        "templates/en/resolved.yaml",
+        "please contact our support team.",
+        "reply to this email and we will look at it with you.",
+    )
+    edit("templates/es/monitoring.yaml", "Ledgerly: ", "Ledgerly: responda a este mensaje. ")
+    found = errors(rb_dir)
+    where = {(Path(p.file).name, p.field) for p in found if "invites a reply" in p.message}
+    assert where == {("resolved.yaml", "customers.email.body"), ("monitoring.yaml", "customers.sms.body")}
+
+
+def test_a_reply_invitation_in_customer_email_is_fine_with_a_reply_to(rb_dir: Path, edit: Edit) -> None:
+    edit(
+        "templates/en/resolved.yaml",
+        "please contact our support team.",
+        "reply to this email and we will look at it with you.",
+    )
+    with (rb_dir / "clarion.yaml").open("a") as f:
+        f.write(
+            "\ndeliveries:\n  email:\n    recipients: [ops@ledgerly.example]\n"
+            "    unsubscribe_url: https://ledgerly.example/unsubscribe\n    reply_to: support@ledgerly.example\n"
+        )
+    runbook, problems = validate_runbook(rb_dir)
+    assert runbook is not None and not [p for p in problems if "invites a reply" in p.message]
+
+
+def test_an_opening_cannot_be_pre_approved(rb_dir: Path, edit: Edit) -> None:
+    edit("policies.yaml", "      on_timeout: hold\n", "      on_timeout: hold\n      pre_approved: [investigating]\n")
+    (problem,) = errors(rb_dir)
+    assert Path(problem.file).name == "policies.yaml" and "cannot be pre-approved" in problem.message

@@ -247,6 +247,8 @@ class CustomerEmail(_PerRecipient):
             }
             if self.config.configuration_set:
                 kwargs["ConfigurationSetName"] = self.config.configuration_set
+            if self.config.reply_to:
+                kwargs["ReplyToAddresses"] = [self.config.reply_to]
             if self.config.contact_list:
                 kwargs["ListManagementOptions"] = {
                     "ContactListName": self.config.contact_list,

@@ -8,6 +8,9 @@
 * Jargon from the configured list is flagged in customer templates.
 * A provider's name appears only on the status-page channel; elsewhere "one of our providers".
 * Templates use only known variables and compile; every text given per language has each language.
+* A message invites a reply only where a reply reaches someone: customer email with
+  ``deliveries.email.reply_to`` configured. SNS email and SMS senders accept no replies; the status
+  page, chat and social posts have no reply path.
 """
 
 from __future__ import annotations
@@ -20,6 +23,21 @@ from clarion.domain.enums import Audience, Channel
 from clarion.domain.messaging.render import REQUIRED_OPEN, VARIABLES, environment
 from clarion.domain.runbooks.matrix import message_matrix
 from clarion.domain.runbooks.model import Problem, Runbook
+
+#: "Reply to this email" and its kin, in the shipped languages.
+REPLY_INVITATION = re.compile(
+    r"\b(?:reply|respond|write back)\s+(?:to\s+)?(?:this|our|the)\s+(?:e-?mail|message|text|sms)"
+    r"|\bjust reply\b|\breply\s+(?:here|to us)\b"
+    r"|\bresponda\s+(?:a\s+)?(?:este|nuestro|el)\s+(?:correo|mensaje|e-?mail|sms)"
+    r"|\bconteste\s+(?:a\s+)?(?:este|nuestro|el)\s+(?:correo|mensaje|e-?mail|sms)",
+    re.IGNORECASE,
+)
+
+
+def reply_path(runbook: Runbook, audience: Audience, channel: Channel) -> bool:
+    """Whether a reply to this audience's messages on ``channel`` reaches a person."""
+    email = runbook.settings.deliveries.email
+    return audience is Audience.CUSTOMERS and channel is Channel.EMAIL and bool(email and email.reply_to)
 
 
 def _variables(source: str) -> set[str]:
@@ -71,6 +89,17 @@ def lint(runbook: Runbook) -> list[Problem]:
                         broken = broken or bool(found)
                         problems.extend(found)
                         lowered = source.lower()
+                        invitation = REPLY_INVITATION.search(source)
+                        if invitation and not reply_path(runbook, audience, channel):
+                            problems.append(
+                                Problem(
+                                    section=section,
+                                    loc=(*base, part),
+                                    message=f"invites a reply ({invitation.group(0)!r}) but no reply reaches anyone "
+                                    f"on {channel.value}: SNS and SMS senders accept no replies. Point to the status "
+                                    "page or a contact instead, or configure deliveries.email.reply_to for SES email",
+                                )
+                            )
                         if channel is not Channel.STATUS_PAGE:
                             for name in providers:
                                 if name.lower() in lowered:
