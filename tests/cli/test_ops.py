@@ -228,10 +228,26 @@ def test_maintenance_schedule_list_cancel(local: LocalEnvironment) -> None:
     assert "Durante el mantenimiento: es posible que deba iniciar sesión de nuevo." in email["es"].body
     assert "During the maintenance: you may need to sign in again." in email["en"].body
     assert [x["id"] for x in as_json(run("maintenance", "list", "--local", "--json"))] == [m["id"]]
-    assert as_json(run("maintenance", "cancel", m["id"], "--local", "--json"))["status"] == "completed"
+    told = sorted(
+        e.data["route"] for e in local.store().timeline(m["id"]) if e.kind == "message_sent"
+    )  # the announcement's routes
+    assert as_json(run("maintenance", "cancel", m["id"], "--local", "--json"))["status"] == "cancelled"
     sfn = local.client("stepfunctions")
-    (ex,) = sfn.list_executions(stateMachineArn=local.names.state_machine_arn)["executions"]
-    assert wait(lambda: sfn.describe_execution(executionArn=ex["executionArn"])["status"] == "ABORTED")
+    runs = {e["name"]: e for e in sfn.list_executions(stateMachineArn=local.names.state_machine_arn)["executions"]}
+    window = runs[f"{m['id']}-maintenance"]["executionArn"]
+    assert wait(lambda: sfn.describe_execution(executionArn=window)["status"] == "ABORTED")
+    wait(lambda: (d := local.workflow_store().get_draft(m["id"], "maintenance-cancelled")) and d.status == "published")
+    sent = [e.data for e in local.store().timeline(m["id"]) if e.kind == "message_sent"]
+    assert sorted(d["route"] for d in sent if d["draft_id"] == "maintenance-cancelled") == told
+    assert as_json(run("maintenance", "list", "--local", "--json"))[0]["status"] == "cancelled"
+    again = run("maintenance", "cancel", m["id"], "--local")
+    assert again.exit_code == 1 and "already cancelled" in again.output
+    s3, bucket = local.client("s3"), local.names.page_bucket
+    api = json.loads(s3.get_object(Bucket=bucket, Key="api/v2/scheduled-maintenances.json")["Body"].read())
+    (listed,) = api["scheduled_maintenances"]
+    assert listed["status"] == "completed" and "cancelled" in listed["incident_updates"][0]["body"]
+    page = s3.get_object(Bucket=bucket, Key=f"es/incidents/{m['id']}.html")["Body"].read().decode()
+    assert "Cancelado" in page
 
 
 @pytest.mark.parametrize(
