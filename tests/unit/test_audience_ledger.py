@@ -219,3 +219,30 @@ def test_maintenance_cancelled_before_anyone_was_told_stays_internal(runbook: Ru
     p.phase(m.id, Phase.MAINTENANCE_SCHEDULED, "maintenance-scheduled")  # a late step: refused
     p.phase(m.id, Phase.MAINTENANCE_CANCELLED, "maintenance-cancelled")
     assert sent(p, m.id) == [] and p.load_page() == []
+
+
+def test_the_approval_page_says_where_each_text_goes(runbook: Runbook) -> None:
+    from clarion.domain.approvals.links import ApprovalRequest, Approver
+    from clarion.domain.approvals.page import render_approval_page
+
+    p = FakePipeline(runbook)
+    inc = declare(p, Severity.SEV4)
+    p.phase(inc, Phase.INVESTIGATING, "investigating")
+    update_incident(p.store, p.workflow, inc, actor="cli:test", now=p.clock(), severity=Severity.SEV2, publish=False)
+    p.service.draft(inc, "update", "update-1")
+    draft = p.wstore.get_draft(inc, "update-1")
+    incident = p.store.get_incident(inc)
+    assert draft is not None and incident is not None
+    request = ApprovalRequest(
+        id="a1",
+        incident_id=inc,
+        draft_id="update-1",
+        task_token="t",
+        approvers=[Approver(name="Amara", email="amara@example")],
+        created_at=T0,
+        expires_at=T0 + timedelta(minutes=15),
+    )
+    html = render_approval_page(runbook, incident, draft, request, 0, {}, "csrf", "/approvals/a1", [])
+    assert "customers · status_page · en ·\nto status_page</legend>" in html
+    assert "opening for sns:customers</legend>" in html  # the customer topic never heard of it
+    assert 'name="msg:opening/customers/email/en"' in html

@@ -415,7 +415,7 @@ def incident_show(
     runbooks: Runbooks = Path("runbooks"),
     as_json: Json = False,
 ) -> None:
-    """Show an incident and its timeline (or its post-mortem draft).
+    """Show an incident, its timeline and who was told of it (or its post-mortem draft).
 
     Example: clarion incident show payments-20261123T140500-ab12cd34 --postmortem
     """
@@ -436,8 +436,18 @@ def incident_show(
         {"at": e.at.isoformat(), "kind": e.kind, "actor": e.actor, "summary": e.summary}
         for e in b.store.timeline(incident_id)
     ]
+    told = [
+        {
+            "route": t.route,
+            "draft_id": t.draft_id,
+            "phase": t.phase.value,
+            "approved_by": t.approved_by,
+            "at": t.at.isoformat(),
+        }
+        for t in b.store.ledger(incident_id).entries
+    ]
     if as_json:
-        console.print_json(json.dumps({**_summary(inc), "timeline": timeline}))
+        console.print_json(json.dumps({**_summary(inc), "told": told, "timeline": timeline}))
         return
     s = _summary(inc)
     console.print(
@@ -445,6 +455,10 @@ def incident_show(
         + ("  \\[DRILL]" if inc.drill else "")
     )
     _table(timeline, ["at", "kind", "actor", "summary"], "Timeline")
+    if told:
+        _table(told, ["route", "phase", "draft_id", "approved_by"], "Who was told (the audience ledger)")
+    else:
+        console.print("Nobody outside the team has been told of this incident.")
 
 
 # --- maintenance ----------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ from jinja2 import DictLoader, Environment
 from clarion.domain.approvals.links import ApprovalRequest, Approver
 from clarion.domain.enums import Channel
 from clarion.domain.incident import Incident, TimelineEntry
-from clarion.domain.messaging.drafts import Draft
+from clarion.domain.messaging.drafts import Draft, on_route
 from clarion.domain.messaging.i18n import format_utc
 from clarion.domain.messaging.sms import count_segments
 from clarion.domain.runbooks.model import Runbook
@@ -45,7 +45,8 @@ answer by {{ expires }}</p>
 <form method="post" action="{{ action }}">
 <input type="hidden" name="a" value="{{ params.a }}"><input type="hidden" name="e" value="{{ params.e }}">
 <input type="hidden" name="s" value="{{ params.s }}"><input type="hidden" name="csrf" value="{{ csrf }}">
-{% for m in messages %}<fieldset><legend>{{ m.audience }} · {{ m.channel }} · {{ m.language }}</legend>
+{% for m in messages %}<fieldset><legend>{{ m.audience }} · {{ m.channel }} · {{ m.language }} ·
+{{ m.where }}</legend>
 {% if m.subject %}<p class="muted">Subject: {{ m.subject }}</p>{% endif %}
 <label for="m{{ loop.index }}" class="muted">Text{% if m.sms %} ({{ m.sms }};
 the budget is {{ budget }}){% endif %}</label>
@@ -134,6 +135,12 @@ def render_approval_page(
                 "body": body,
                 "sms": sms,
                 "rows": min(12, 2 + body.count("\n") + len(body) // 90),
+                # Where it goes: an opening goes only to routes never told of the incident.
+                "where": ("opening for " if m.opening else "to ")
+                + (
+                    ", ".join(r for r in draft.routes if (r in draft.opening_routes) is m.opening and on_route(r, m))
+                    or "no route"
+                ),
             }
         )
     return (
