@@ -103,6 +103,7 @@ def test_step_failed_tells_all_three_and_never_fails(rig: Rig) -> None:
 
 def test_a_send_whose_ledger_write_failed_is_recorded_as_sent_not_failed(rig: Rig) -> None:
     rig.service.draft("payments-1", "investigating", "d1")
+    rig.approve("d1")  # only approved drafts are sent
     real = rig.wstore.finish_send
     calls = {"n": 0}
 
