@@ -9,6 +9,9 @@ from datetime import timedelta
 
 import pytest
 from clarion.domain.approvals.links import ApprovalStatus
+from clarion.domain.enums import Phase
+from clarion.domain.incident import Change
+from clarion.domain.messaging.ledger import Told
 from clarion.domain.runbooks.model import Runbook
 
 from tests.fakes.channels import ScriptedDelivery
@@ -58,7 +61,14 @@ def test_a_decision_survives_step_functions_staying_down(world: World) -> None:
     assert "decision_recovered" in [e.kind for e in world.store.timeline("payments-1")]
 
 
+def _told(world: World, route: str) -> None:
+    """The audience ledger's record that ``route`` heard an approved opening earlier."""
+    told = Told(route=route, draft_id="earlier", phase=Phase.INVESTIGATING, at=world.now, approved_by="amara@example")
+    world.store.commit(Change(told=[("payments-1", told)]))
+
+
 def _publish_resolution(world: World) -> None:
+    _told(world, "status_page")  # a resolution goes only where an opening went
     world.now += timedelta(minutes=10)
     world.service.deliveries = {"status_page": ScriptedDelivery(), "sns": ScriptedDelivery()}
     world.service.draft("payments-1", "resolved", "resolved")
@@ -86,6 +96,9 @@ def test_a_later_phase_supersedes_a_pending_draft_and_its_link_answers_410(world
 def test_an_earlier_draft_does_not_supersede_a_later_one(world: World) -> None:
     world.now += timedelta(minutes=1)
     world.service.deliveries = {"status_page": ScriptedDelivery()}
+    draft = world.wstore.get_draft("payments-1", "investigating")
+    assert draft is not None
+    world.wstore.save_draft(draft.model_copy(update={"status": "approved", "approved_by": "amara@example"}))
     assert world.service.publish_route("payments-1", "investigating", "status_page")["status"] == "sent"
     world.now += timedelta(minutes=10)
     world.service.draft("payments-1", "resolved", "resolved")
