@@ -106,7 +106,10 @@ def rehearse(
     from clarion.handlers.observability import metrics
 
     outcome = Outcome()
-    with mock_aws():
+    # The paths call each function directly, with a made-up task token: moto's plain Step Functions
+    # backend takes it. An embedded emulator started earlier in this process may have switched moto's
+    # process-wide configuration to executing state machines, where that token would not exist.
+    with mock_aws(config={"stepfunctions": {"execute_state_machine": False}}):
 
         def client(service: str, region: str = REGION) -> Any:
             return boto3.client(service, region_name=region)
