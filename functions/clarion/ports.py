@@ -13,6 +13,8 @@ from clarion.domain.messaging.ledger import AudienceLedger
 if TYPE_CHECKING:  # annotations only: drafts pull in Jinja, which the intake never needs
     from clarion.domain.approvals.links import ApprovalRequest
     from clarion.domain.messaging.drafts import Draft
+    from clarion.domain.page_index import Folded, PageSource
+    from clarion.domain.status_page import PageUpdate
 
 
 class IncidentStore(Protocol):
@@ -37,6 +39,27 @@ class IncidentStore(Protocol):
     ) -> list[Incident]: ...
 
     def maintenance_active(self, at: datetime) -> list[Incident]: ...
+
+
+class PageStore(Protocol):
+    """The status page's model, kept up to date one published update at a time."""
+
+    def record(
+        self,
+        incident: Incident,
+        update: PageUpdate,
+        entry: TimelineEntry,
+        now: datetime,
+        next_update_at: datetime | None = None,
+    ) -> Folded:
+        """Put ``update`` on the incident's page summary and into the page index, with ``entry`` on
+        its timeline, atomically (a retried update replaces itself, with no second entry); retried
+        on lost races."""
+        ...
+
+    def load(self) -> PageSource:
+        """A fresh, consistent read of what the page shows."""
+        ...
 
 
 class Workflow(Protocol):

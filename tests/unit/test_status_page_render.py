@@ -12,10 +12,11 @@ from typing import Any
 import feedparser
 import pytest
 from clarion.domain.enums import ComponentStatus
+from clarion.domain.page_index import HISTORY_PAGE_SIZE
 from clarion.domain.runbooks.model import Runbook
 from clarion.domain.status_page import PageIncident, PageUpdate
 from clarion.runbook_loader import load_runbook
-from clarion.status_page.render import HISTORY_PAGE_SIZE, RenderResult, RenderState, SiteRenderer
+from clarion.status_page.render import RenderResult, RenderState, SiteRenderer
 from clarion.status_page.sample import sample_history
 
 from tests.conftest import RUNBOOKS
@@ -264,16 +265,23 @@ def test_incremental_render_touches_only_what_changed() -> None:
     )
     second = renderer.render([changed if i.id == active.id else i for i in history], later, first.state)
     assert second.rendered_incident_pages == 1
-    # Only the newest history page (which holds the active incident) is rendered again.
-    assert second.rendered_history_pages == 1
-    assert {f.path for f in second.files if "history/" in f.path} == {
+    # Its history row (name, status, start) did not change: no history page is rendered again.
+    assert second.rendered_history_pages == 0
+    paths = {f.path for f in second.files}
+    assert f"incidents/{active.id}.html" in paths and f"es/incidents/{active.id}.html" in paths
+    # Its status changes: exactly the page holding its row (the newest one) is rendered again.
+    monitoring = changed.model_copy(update={"status": "monitoring", "updated_at": later + timedelta(minutes=1)})
+    third = renderer.render(
+        [monitoring if i.id == active.id else i for i in history], later + timedelta(minutes=1), second.state
+    )
+    assert third.rendered_history_pages == 1
+    assert {f.path for f in third.files if "history/" in f.path} == {
         "history/4.html",
         "history/index.html",
         "es/history/4.html",
         "es/history/index.html",
     }
-    paths = {f.path for f in second.files}
-    assert f"incidents/{active.id}.html" in paths and f"es/incidents/{active.id}.html" in paths
+    paths = {f.path for f in third.files}
     assert not any(p.startswith("history/1.") for p in paths)
 
 

@@ -14,13 +14,14 @@ from markupsafe import escape
 
 from clarion.adapters.s3_page_publisher import PublishReport
 from clarion.domain.approvals.desk import TaskGone
-from clarion.domain.enums import Audience, Channel, IncidentKind
-from clarion.domain.incident import Change, Incident, TimelineEntry
+from clarion.domain.enums import Audience, Channel
+from clarion.domain.incident import Incident, TimelineEntry
 from clarion.domain.messaging import escaping
 from clarion.domain.messaging.drafts import Draft
-from clarion.domain.status_page import AffectedComponent, PageIncident, on_public_page, page_incident_from
+from clarion.domain.page_index import PageSource
+from clarion.domain.status_page import AffectedComponent, PageUpdate
 from clarion.domain.workflow.service import ChannelError
-from clarion.ports import IncidentStore, WorkflowStore
+from clarion.ports import PageStore, WorkflowStore
 
 TRANSIENT = {
     "Throttling",
@@ -223,21 +224,24 @@ class SupportCopyDelivery:
 
 
 class StatusPageDelivery:
-    """``status_page``: record the update on the incident, then publish the page to every target."""
+    """``status_page``: put the update on the page model (one transaction, with the timeline entry),
+    then publish the page to every target from a fresh read of that model."""
 
     def __init__(
         self,
-        store: IncidentStore,
-        publish: Callable[[Callable[[], list[PageIncident]]], PublishReport],
+        pages: PageStore,
+        publish: Callable[[Callable[[], PageSource]], PublishReport],
         clock: Callable[[], datetime],
         component_names: dict[str, str],
     ) -> None:
-        self.store = store
+        self.pages = pages
         self.publish = publish
         self.clock = clock
         self.component_names = component_names
 
     def deliver(self, route: str, draft: Draft, incident: Incident) -> str:
+        if incident.drill:  # the workflow never routes a drill here; the page never shows one
+            raise ChannelError(f"{route}: drills never reach the status page", transient=False)
         bodies = {m.language: m.body for m in draft.messages if m.channel is Channel.STATUS_PAGE}
         status = (
             incident.maintenance_status.value
@@ -247,49 +251,35 @@ class StatusPageDelivery:
             else incident.status.value
         )
         affected = [
-            AffectedComponent(code=c, name=self.component_names.get(c, c), old_status=s, new_status=s).model_dump(
-                mode="json"
-            )
+            AffectedComponent(code=c, name=self.component_names.get(c, c), old_status=s, new_status=s)
             for c, s in incident.components.items()
         ]
-        update_id = f"{incident.id}-{draft.id}"
-        recorded = any(
-            e.kind == "page_update" and e.data.get("id") == update_id for e in self.store.timeline(incident.id)
+        now = self.clock()
+        update = PageUpdate(
+            id=f"{incident.id}-{draft.id}", status=status, body=bodies, created_at=now, affected_components=affected
         )
         entry = TimelineEntry(
-            at=self.clock(),
+            at=now,
             kind="page_update",
             actor="workflow",
             summary=f"Status page: {status}",
             data={
-                "id": update_id,
+                "id": update.id,
                 "status": status,
                 "body": bodies,
-                "affected": affected,
+                "affected": [a.model_dump(mode="json") for a in affected],
                 "draft_id": draft.id,
                 "next_update_at": draft.next_update_at.isoformat() if draft.next_update_at else None,
             },
         )
-        if not recorded:  # once per (incident, draft), however often the route is retried
-            self.store.commit(Change(timeline=[(incident.id, entry)]))
-        report = self.publish(lambda: load_page_incidents(self.store))
+        # A retried route replaces its own update on the page and writes no second timeline entry.
+        self.pages.record(incident, update, entry, now, next_update_at=draft.next_update_at)
+        report = self.publish(self.pages.load)
         failed = report.failed
         if failed and len(failed) == len(report.targets):
             raise ChannelError("status page: " + "; ".join(f"{t.target}: {t.error}" for t in failed), transient=True)
         written = sum(len(t.written) for t in report.targets)
         return f"{written} file(s) written" + (f"; failed targets: {[t.target for t in failed]}" if failed else "")
-
-
-def load_page_incidents(store: IncidentStore, limit: int = 1000) -> list[PageIncident]:
-    out = []
-    for kind in (IncidentKind.INCIDENT, IncidentKind.MAINTENANCE):
-        for inc in store.list_incidents(limit=limit, kind=kind):
-            if inc.drill:
-                continue
-            timeline = store.timeline(inc.id)
-            if on_public_page(inc, timeline):  # drills and incidents the page was never told of stay off
-                out.append(page_incident_from(inc, timeline))
-    return out
 
 
 class SfnTaskDecider:

@@ -40,7 +40,7 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from clarion.adapters.aws_errors import describe, is_transient
-from clarion.domain.status_page import PageIncident
+from clarion.domain.page_index import PageInput
 from clarion.status_page.render import RenderState, SiteFile, SiteRenderer
 
 MANIFEST = "_clarion/manifest.json"
@@ -111,11 +111,11 @@ class StatusPagePublisher:
         self.workers = max(1, workers)
         self.attempts = max(1, attempts)
 
-    def publish(self, load: Callable[[], list[PageIncident]], now: Callable[[], datetime]) -> PublishReport:
+    def publish(self, load: Callable[[], PageInput], now: Callable[[], datetime]) -> PublishReport:
         return PublishReport([self._publish_target(t, load, now) for t in self.targets])
 
     def _publish_target(
-        self, target: S3Target, load: Callable[[], list[PageIncident]], now: Callable[[], datetime]
+        self, target: S3Target, load: Callable[[], PageInput], now: Callable[[], datetime]
     ) -> TargetReport:
         report = TargetReport(target.name)
         rewrite: set[str] = set()
@@ -223,7 +223,7 @@ class StatusPagePublisher:
     def _attempt(
         self,
         target: S3Target,
-        load: Callable[[], list[PageIncident]],
+        load: Callable[[], PageInput],
         now: Callable[[], datetime],
         report: TargetReport,
         rewrite: set[str],

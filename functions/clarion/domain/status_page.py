@@ -69,6 +69,7 @@ class PageIncident(BaseModel):
     scheduled_until: datetime | None = None
     cancelled: bool = False  # maintenance called off; Statuspage's JSON still says "completed"
     updates: list[PageUpdate] = Field(default_factory=list)  # oldest first
+    slot: int | None = None  # its row on the history pages (1: the first incident ever published)
 
     @cached_property
     def unresolved(self) -> bool:
@@ -171,13 +172,27 @@ _SLOT = {
 
 
 def uptime_by_component(
-    component_ids: list[str], incidents: list[PageIncident], now: datetime, days: int = UPTIME_DAYS
+    component_ids: list[str],
+    incidents: list[PageIncident],
+    now: datetime,
+    days: int = UPTIME_DAYS,
+    base: dict[str, dict[str, list[int]]] | None = None,
 ) -> dict[str, Uptime]:
     """90 days of history per component. Cost grows with the incidents inside the window, and with
-    the components; never with the whole history."""
+    the components; never with the whole history. ``base``: minutes already counted per component
+    and ISO day (degraded, partial, major), e.g. the resolved incidents kept by the page index."""
     first_day = (now - timedelta(days=days - 1)).date()
     window_start = _day_start(first_day, now.tzinfo)
     minutes: dict[str, dict[int, list[int]]] = {cid: {} for cid in component_ids}
+    for cid, by_day in (base or {}).items():
+        if cid not in minutes:
+            continue
+        for day, values in by_day.items():
+            i = (date.fromisoformat(day) - first_day).days
+            if 0 <= i < days:
+                counted = minutes[cid].setdefault(i, [0, 0, 0])
+                for k in range(3):
+                    counted[k] += values[k]
     for inc in incidents:
         if inc.is_maintenance or inc.end(now) < window_start:
             continue

@@ -26,6 +26,7 @@ from clarion.adapters.channels import (
     SupportCopyDelivery,
     secret_key,
 )
+from clarion.adapters.dynamodb_page_store import DynamoDBPageStore
 from clarion.adapters.dynamodb_store import DynamoDBIncidentStore, DynamoDBWorkflowStore
 from clarion.adapters.s3_page_publisher import S3Target, StatusPagePublisher
 from clarion.adapters.stepfunctions_workflow import StepFunctionsWorkflow
@@ -79,7 +80,9 @@ def build(
     names = {c.id: localized(c.name, default, default) for c in runbook.components.components}
     support = [p.email for p in runbook.people_in(["support_manager"])]
     deliveries = {
-        "status_page": StatusPageDelivery(store, lambda load: publisher.publish(load, clock), clock, names),
+        "status_page": StatusPageDelivery(
+            DynamoDBPageStore(wiring.table, ddb, sleep=sleep), lambda load: publisher.publish(load, clock), clock, names
+        ),
         "sns": SnsDelivery(
             {k: v for k, v in wiring.topics.items() if k in ("customers", "technical")}, sns, wstore, clock
         ),

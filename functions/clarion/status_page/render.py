@@ -10,7 +10,6 @@ the last publish knew; the publisher keeps it in the bucket's manifest.
 from __future__ import annotations
 
 import hashlib
-import heapq
 import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -33,6 +32,14 @@ from clarion.domain.messaging.i18n import (
     zone,
     zone_name,
 )
+from clarion.domain.page_index import (
+    API_INCIDENTS,
+    RECENT_DAYS,
+    HistoryRow,
+    PageIndex,
+    PageSource,
+    as_source,
+)
 from clarion.domain.runbooks.model import Runbook, localized
 from clarion.domain.status_page import (
     PageIncident,
@@ -44,10 +51,6 @@ from clarion.domain.status_page import (
 from clarion.status_page.text import ICONS, LANGUAGE_NAMES, day_count, page_text
 
 TEMPLATE_VERSION = "5"
-HISTORY_PAGE_SIZE = 25
-RECENT_DAYS = 7
-FEED_ENTRIES = 50
-API_INCIDENTS = 50
 
 SHORT_CACHE = "public, max-age=30, stale-while-revalidate=30"
 LONG_CACHE = "public, max-age=31536000, immutable"
@@ -192,6 +195,14 @@ class SiteRenderer:
             "feed_html": feed_html,
         }
 
+    def _row_view(self, row: HistoryRow, lang: str) -> dict[str, Any]:
+        return {
+            "id": row.id,
+            "name": row.name.get(lang) or row.name.get(self.default, row.id),
+            "status_label": self._status_label(row.status, lang),
+            "started_at": row.started_at,
+        }
+
     def _page_ctx(self, lang: str, path: str, now: datetime, root: str) -> dict[str, Any]:
         tz = self.settings.time_zone(lang)
         return {
@@ -222,67 +233,47 @@ class SiteRenderer:
 
     def render(
         self,
-        incidents: list[PageIncident],
+        page: PageSource | list[PageIncident],
         now: datetime,
         state: RenderState | None = None,
         *,
         force: bool = False,
     ) -> RenderResult:
+        """Render what changed since ``state`` (everything when forced, on the first publish, or when
+        the page's chrome changed). ``page``: the page model (or incidents held in memory)."""
+        source = as_source(page, now)
+        index = source.index()
+        shown = source.shown()
         state = state or RenderState()
         full = force or state.chrome != self.chrome or state.published_at is None
-        ordered = sorted(incidents, key=lambda i: (i.started_at, i.id))
         new_state = RenderState(self.chrome, now, {})
         files: list[SiteFile] = [SiteFile(self.css_path, self.css, "text/css; charset=utf-8", LONG_CACHE, STAGE_ASSET)]
         result = RenderResult(files, new_state)
 
-        # One pass over the history sorts it into what each part of the site needs.
-        since = state.published_at
-        window_start = now - timedelta(days=90)
-        past: list[PageIncident] = []
-        recent: list[PageIncident] = []  # unresolved, or ended inside the uptime window
-        fresh: list[PageIncident] = []  # updated inside the window: the feed's candidates
-        changed_pages: set[int] = set()
-        for inc in ordered:
-            if not inc.is_maintenance:
-                if since is not None and inc.updated_at >= since:
-                    changed_pages.add(len(past) // HISTORY_PAGE_SIZE + 1)
-                past.append(inc)
-            if inc.unresolved or inc.end(now) >= window_start:
-                recent.append(inc)
-            if inc.updated_at >= window_start:
-                fresh.append(inc)
-
         # Incident pages: only what changed since the last publish.
-        for inc in ordered:
-            if full or since is None or inc.updated_at >= since:
-                result.rendered_incident_pages += 1
-                for lang in self.settings.languages:
-                    path = f"incidents/{inc.id}.html"
-                    body = self._html("incident.html.j2", lang, path, now, inc=self._view(inc, lang))
-                    files.append(SiteFile(self.prefix(lang) + path, body, HTML, SHORT_CACHE, STAGE_DETAIL, False))
-
-        # History pages: oldest first, fixed size; rendered when their rows changed. Only pages
-        # holding an incident updated since the last publish can have changed.
-        pages = max(1, -(-len(past) // HISTORY_PAGE_SIZE))
-        dirty = set(range(1, pages + 1)) if full or since is None else set(changed_pages)
-        previous_pages = len(state.history_keys)
-        dirty |= {pages, previous_pages} - {0}  # the newest page, and the one that just stopped being newest
-        for number in range(1, pages + 1):
-            slot = str(number)
-            if number not in dirty and slot in state.history_keys:
-                new_state.history_keys[slot] = state.history_keys[slot]
-                continue
-            rows = past[(number - 1) * HISTORY_PAGE_SIZE : number * HISTORY_PAGE_SIZE]
-            newest = number == pages
-            key = hashlib.sha256(
-                f"{self.chrome}|{newest}|".encode() + "|".join(f"{r.id}:{r.version_key}" for r in rows).encode()
-            ).hexdigest()[:16]
-            new_state.history_keys[slot] = key
-            if not full and not newest and state.history_keys.get(slot) == key:
-                continue
-            result.rendered_history_pages += 1
+        changed = source.changed_since(None if full else state.published_at)
+        for inc in sorted(changed, key=lambda i: (i.started_at, i.id)):
+            result.rendered_incident_pages += 1
             for lang in self.settings.languages:
-                views = [self._view(r, lang) for r in reversed(rows)]
+                path = f"incidents/{inc.id}.html"
+                body = self._html("incident.html.j2", lang, path, now, inc=self._view(inc, lang))
+                files.append(SiteFile(self.prefix(lang) + path, body, HTML, SHORT_CACHE, STAGE_DETAIL, False))
+
+        # History pages: oldest first, fixed rows; rendered exactly when their key changed.
+        pages = index.pages
+        keys = source.history_keys()
+        dirty: list[int] = []
+        for number in range(1, pages + 1):
+            key = f"{keys[number - 1] if number <= len(keys) else ''}|{number == pages}"
+            new_state.history_keys[str(number)] = key
+            if full or state.history_keys.get(str(number)) != key:
+                dirty.append(number)
+        rows_of = source.history_rows(dirty) if dirty else {}
+        for number in dirty:
+            result.rendered_history_pages += 1
+            newest = number == pages
+            for lang in self.settings.languages:
+                views = [self._row_view(r, lang) for r in reversed(rows_of.get(number, []))]
                 for name in [f"{number}.html"] + (["index.html"] if newest else []):
                     body = self._html(
                         "history.html.j2",
@@ -295,22 +286,20 @@ class SiteRenderer:
                         older=f"{number - 1}.html" if number > 1 else None,
                     )
                     files.append(
-                        SiteFile(
-                            f"{self.prefix(lang)}history/{name}",
-                            body,
-                            HTML,
-                            SHORT_CACHE,
-                            STAGE_HISTORY,
-                            False,
-                        )
+                        SiteFile(f"{self.prefix(lang)}history/{name}", body, HTML, SHORT_CACHE, STAGE_HISTORY, False)
                     )
 
+        live = sorted((shown[i] for i in index.live if i in shown), key=lambda i: (i.started_at, i.id))
+        recent = sorted(
+            [*live, *(shown[r.id] for r in index.recent if r.id in shown and r.id not in index.live)],
+            key=lambda i: (i.started_at, i.id),
+        )
+        unresolved = [i for i in live if not i.is_maintenance]
         # The index, the API and the feeds: small, always rendered, written only if they changed.
-        statuses = component_statuses(self.component_ids, recent, now)
-        uptime = uptime_by_component(self.component_ids, recent, now)
-        files.extend(self._api(ordered, recent, statuses, now))
-        pool = fresh if len(fresh) >= FEED_ENTRIES else ordered
-        latest = heapq.nlargest(FEED_ENTRIES, pool, key=lambda i: (i.updated_at, i.id))
+        statuses = component_statuses(self.component_ids, live, now)
+        uptime = uptime_by_component(self.component_ids, unresolved, now, base=index.uptime)
+        files.extend(self._api(index, shown, live, statuses, now))
+        latest = [shown[r.id] for r in reversed(index.feed) if r.id in shown]
         for lang in self.settings.languages:
             entries = [self._view(i, lang) for i in latest]
             for ext, ctype in (
@@ -439,8 +428,9 @@ class SiteRenderer:
 
     def _api(
         self,
-        ordered: list[PageIncident],
-        recent: list[PageIncident],
+        index: PageIndex,
+        shown: dict[str, PageIncident],
+        live: list[PageIncident],
         statuses: dict[str, ComponentStatus],
         now: datetime,
     ) -> list[SiteFile]:
@@ -452,11 +442,8 @@ class SiteRenderer:
             "time_zone": self.settings.page.time_zone,
             "updated_at": iso(now),
         }
-        epoch = iso(ordered[0].started_at) if ordered else iso(now)
-        last_change: dict[str, str] = {}
-        for inc in recent:
-            for cid in inc.components:
-                last_change[cid] = max(last_change.get(cid, ""), iso(inc.updated_at))
+        epoch = iso(index.epoch) if index.epoch else iso(now)
+        last_change = {cid: iso(at) for cid, at in index.last_change.items()}
         components: list[dict[str, Any]] = []
         position = 0
         for g in self.runbook.components.groups:
@@ -526,17 +513,12 @@ class SiteRenderer:
                 doc["scheduled_until"] = iso(inc.scheduled_until) if inc.scheduled_until else None
             return doc
 
-        maint = [i for i in ordered if i.is_maintenance]
-        newest = []
-        for i in reversed(ordered):
-            if not i.is_maintenance:
-                newest.append(i)
-                if len(newest) == API_INCIDENTS:
-                    break
-        # Every unresolved incident is among the recent ones.
-        unresolved = [incident(i) for i in reversed(recent) if i.unresolved and not i.is_maintenance]
-        upcoming = [incident(i) for i in maint if i.maintenance_state(now) == "upcoming"]
-        active = [incident(i) for i in maint if i.maintenance_state(now) == "active"]
+        newest = [shown[r.id] for r in reversed(index.newest) if r.id in shown]
+        maint = [shown[r.id] for r in index.maintenance if r.id in shown]
+        unresolved = [incident(i) for i in reversed(live) if not i.is_maintenance]
+        live_maint = [i for i in live if i.is_maintenance]
+        upcoming = [incident(i) for i in live_maint if i.maintenance_state(now) == "upcoming"]
+        active = [incident(i) for i in live_maint if i.maintenance_state(now) == "active"]
         indicator, key = overall(statuses)
         status = {"indicator": indicator, "description": page_text(self.default)[key]}
         docs: dict[str, dict[str, Any]] = {
