@@ -68,7 +68,7 @@ class InMemoryIncidentStore:
         for group, _ in change.open_groups:
             if group in self.groups:
                 raise ConcurrentUpdate("group already has an open incident")
-        for group, incident_id in change.close_groups:
+        for group, incident_id in [*change.close_groups, *change.still_open]:
             if self.groups.get(group) != incident_id:
                 raise ConcurrentUpdate("group pointer moved on")
         if change.alarm is not None:

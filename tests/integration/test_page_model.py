@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import boto3
+import clarion.domain.page_index as page_index
 import pytest
 from clarion.adapters.channels import StatusPageDelivery
 from clarion.adapters.dynamodb_page_store import DynamoDBPageStore
@@ -18,7 +19,6 @@ from clarion.adapters.s3_page_publisher import S3Target, StatusPagePublisher
 from clarion.domain.enums import ComponentStatus, IncidentKind, IncidentStatus, MaintenanceStatus, Severity
 from clarion.domain.incident import Incident, TimelineEntry
 from clarion.domain.messaging.drafts import Draft
-import clarion.domain.page_index as page_index
 from clarion.domain.page_index import MemoryPage, page_of
 from clarion.domain.runbooks.model import Runbook
 from clarion.domain.status_page import PageIncident, PageUpdate

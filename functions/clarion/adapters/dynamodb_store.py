@@ -230,6 +230,17 @@ class DynamoDBIncidentStore(_Table):
                     }
                 }
             )
+        for group, incident_id in change.still_open:
+            items.append(
+                {
+                    "ConditionCheck": {
+                        "TableName": t,
+                        "Key": {"pk": {"S": f"GROUP#{group}"}, "sk": {"S": "OPEN"}},
+                        "ConditionExpression": "incident_id = :id",
+                        "ExpressionAttributeValues": {":id": {"S": incident_id}},
+                    }
+                }
+            )
         for incident_id, entry in change.timeline:
             items.append(
                 {

@@ -161,5 +161,6 @@ class Change(BaseModel):
     incidents: list[IncidentWrite] = Field(default_factory=list)
     open_groups: list[tuple[str, str]] = Field(default_factory=list)  # (group, incident id) pointer to create
     close_groups: list[tuple[str, str]] = Field(default_factory=list)  # (group, incident id) pointer to remove
+    still_open: list[tuple[str, str]] = Field(default_factory=list)  # (group, incident id) pointer that must hold
     timeline: list[tuple[str, TimelineEntry]] = Field(default_factory=list)
     told: list[tuple[str, Told]] = Field(default_factory=list)  # audience ledger entries (incident id, entry)

@@ -11,7 +11,7 @@ import random
 from collections.abc import Callable
 
 BASE_SECONDS = 0.02
-CAP_SECONDS = 1.0
+CAP_SECONDS = 2.0
 
 
 def backoff(

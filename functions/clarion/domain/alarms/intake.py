@@ -15,6 +15,7 @@ Correct under duplicates, reordering and concurrency:
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -34,6 +35,7 @@ from clarion.domain.incident import (
     incident_id_for,
 )
 from clarion.domain.messaging.i18n import status_label
+from clarion.domain.retry import BASE_SECONDS, backoff
 from clarion.domain.runbooks.model import Rule, Runbook, localized
 from clarion.ports import IncidentStore, Workflow
 
@@ -161,6 +163,7 @@ def _fire(
     open_groups: list[tuple[str, str]] = []
     outcome = IntakeOutcome("joined", event.alarm_arn, rule_id=rule.id)
     touched: list[str] = []
+    still_open: list[tuple[str, str]] = []
     for group, comps in by_group.items():
         windows = [m for m in maintenance if set(m.components) & set(comps)]
         in_window = {c for m in windows for c in m.components}
@@ -192,6 +195,13 @@ def _fire(
         open_id = store.get_open_incident_id(group)
         current = store.get_incident(open_id) if open_id else None
         if current is not None and current.is_open:
+            known = current.alarms.get(event.alarm_arn)
+            if known is not None and _same_link(known, link) and not (event.drill and not current.drill):
+                # Already linked as it is now: nothing about the incident changes, so nothing is
+                # written to it (only the alarm record moves on), as long as it is still the open one.
+                still_open.append((group, current.id))
+                touched.append(current.id)
+                continue
             links = {**current.alarms, event.alarm_arn: link}
             severity = current.severity.worse_of(rule.severity)
             updated = current.model_copy(
@@ -273,9 +283,19 @@ def _fire(
         alarm_expected_timestamp=guard,
         incidents=writes,
         open_groups=open_groups,
+        still_open=still_open,
         timeline=timeline,
     )
     return outcome, change
+
+
+def _same_link(known: AlarmLink, link: AlarmLink) -> bool:
+    return (
+        known.state is link.state
+        and known.components == link.components
+        and known.rule_id == link.rule_id
+        and known.severity is link.severity
+    )
 
 
 def _clear(
@@ -379,10 +399,18 @@ def deliver_signals(
 
 
 def apply_alarm(
-    event: AlarmEvent, runbook: Runbook, store: IncidentStore, workflow: Workflow, now: datetime
+    event: AlarmEvent,
+    runbook: Runbook,
+    store: IncidentStore,
+    workflow: Workflow,
+    now: datetime,
+    sleep: Callable[[float], None] = time.sleep,
 ) -> IntakeOutcome:
-    """Apply one alarm state change. Raises ``ConcurrentUpdate`` only after repeated lost races."""
-    for _attempt in range(MAX_ATTEMPTS):
+    """Apply one alarm state change. A lost race is decided again from fresh reads after a jittered
+    pause that grows with each loss (so writers in a storm spread out instead of colliding again);
+    raises ``ConcurrentUpdate`` only after repeated lost races."""
+    for attempt in range(MAX_ATTEMPTS):
+        began = time.monotonic()
         outcome, change = _decide(event, runbook, store, now)
         if outcome.action == "stale":
             break
@@ -390,6 +418,8 @@ def apply_alarm(
             store.commit(change)
             break
         except ConcurrentUpdate:
+            # The pause's unit is what one decision took: the time a rival needs to get out of the way.
+            sleep(backoff(attempt, base=max(BASE_SECONDS, time.monotonic() - began)))
             continue
     else:
         raise ConcurrentUpdate(f"gave up on {event.alarm_arn} after {MAX_ATTEMPTS} conflicting writes")
