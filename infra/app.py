@@ -18,6 +18,7 @@ for path in (REPO, REPO / "functions"):
 import aws_cdk as cdk  # noqa: E402
 from cdk_nag import AwsSolutionsChecks  # noqa: E402
 from clarion.domain.errors import RunbookError  # noqa: E402
+from clarion.domain.runbooks.event_filter import alarm_event_detail  # noqa: E402
 from clarion.runbook_loader import load_runbook  # noqa: E402
 
 from infra.checkov import AcceptedEverywhere  # noqa: E402
@@ -47,6 +48,7 @@ def build_app(context: dict[str, Any] | None = None, outdir: str | None = None) 
         config=config,
         runbook_dir=runbook_dir,
         deliveries=runbook.settings.deliveries,
+        alarm_filter=alarm_event_detail(runbook),
         env=env,
         description="Clarion incident communications: alarm intake, incident store, workflow",
     )

@@ -31,6 +31,9 @@ class ClarionConfig(BaseModel):
         default=None, pattern=r"^[a-z]{2}(-[a-z]+)+-\d$", description="a second bucket; CloudFront fails over to it"
     )
     cloudfront: bool = True
+    page_noncurrent_days: int = Field(
+        default=30, ge=1, description="days a replaced status page file's old version is kept (S3 lifecycle)"
+    )
     page_domain: str | None = Field(default=None, description="custom domain for the page, e.g. status.example.com")
     page_certificate_arn: str | None = Field(
         default=None,

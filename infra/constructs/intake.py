@@ -3,6 +3,8 @@ no event is lost."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from aws_cdk import ArnFormat, Duration, Stack
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_events as events
@@ -33,6 +35,7 @@ class Intake(Construct):
         state_machine: sfn.IStateMachine,
         retention: logs.RetentionDays,
         memory_mb: int,
+        alarm_filter: dict[str, Any] | None = None,
     ) -> None:
         super().__init__(scope, id)
         self.dlq = sqs.Queue(
@@ -84,8 +87,12 @@ class Intake(Construct):
         self.rule = events.Rule(
             self,
             "AlarmStateChange",
-            description="CloudWatch alarm state changes to Clarion intake",
-            event_pattern=events.EventPattern(source=["aws.cloudwatch"], detail_type=[STATE_CHANGE]),
+            description="CloudWatch alarm state changes the runbook can route, to Clarion intake",
+            # ``alarm_filter``: the alarm names and namespaces the runbook's rules can match,
+            # derived at synth (clarion.domain.runbooks.event_filter), so other alarms cost nothing.
+            event_pattern=events.EventPattern(
+                source=["aws.cloudwatch"], detail_type=[STATE_CHANGE], detail=alarm_filter
+            ),
             targets=[
                 targets.LambdaFunction(
                     self.function,

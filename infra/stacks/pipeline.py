@@ -29,6 +29,7 @@ class PipelineStack(Stack):
         config: ClarionConfig,
         runbook_dir: Path,
         deliveries: Deliveries | None = None,
+        alarm_filter: dict[str, Any] | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, id, **kwargs)
@@ -77,6 +78,7 @@ class PipelineStack(Stack):
             state_machine=workflow.state_machine,
             retention=retention,
             memory_mb=config.lambda_memory_mb,
+            alarm_filter=alarm_filter,
         )
         monitoring = Monitoring(
             self,

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_cdk import Acknowledgment, Aws, CfnOutput, RemovalPolicy, Stack, Validations
+from aws_cdk import Acknowledgment, Aws, CfnOutput, Duration, RemovalPolicy, Stack, Validations
 from aws_cdk import aws_certificatemanager as acm
 from aws_cdk import aws_cloudfront as cloudfront
 from aws_cdk import aws_cloudfront_origins as origins
@@ -67,6 +67,15 @@ class StatusPageStack(Stack):
             removal_policy=RemovalPolicy.RETAIN,
             server_access_logs_bucket=logs_bucket,
             server_access_logs_prefix="page/",
+            # Every publish leaves the files it replaced as noncurrent versions (kept to roll a page
+            # back); they expire after page_noncurrent_days instead of accumulating forever.
+            lifecycle_rules=[
+                s3.LifecycleRule(
+                    id="ExpireReplacedPageVersions",
+                    noncurrent_version_expiration=Duration.days(config.page_noncurrent_days),
+                    abort_incomplete_multipart_upload_after=Duration.days(1),
+                )
+            ],
         )
         CfnOutput(self, "PageBucket", value=self.bucket.bucket_name)
         acks = {

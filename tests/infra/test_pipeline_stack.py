@@ -66,10 +66,19 @@ def test_cfn_lint_reports_no_errors(assembly: tuple[Any, Path]) -> None:
 
 
 def test_event_rule_matches_alarm_state_changes_only(template: Template) -> None:
+    from clarion.domain.runbooks.event_filter import alarm_event_detail
+    from clarion.runbook_loader import load_runbook
+
+    detail = alarm_event_detail(load_runbook(RUNBOOKS))
+    assert detail is not None  # the sample rules all narrow: unmatched alarms never invoke the intake
     template.has_resource_properties(
         "AWS::Events::Rule",
         {
-            "EventPattern": {"source": ["aws.cloudwatch"], "detail-type": ["CloudWatch Alarm State Change"]},
+            "EventPattern": {
+                "source": ["aws.cloudwatch"],
+                "detail-type": ["CloudWatch Alarm State Change"],
+                "detail": detail,
+            },
             "Targets": [
                 Match.object_like(
                     {
@@ -259,6 +268,12 @@ def test_page_buckets_are_versioned_private_logged_and_named(page_primary: Templ
                 "VersioningConfiguration": {"Status": "Enabled"},
                 "PublicAccessBlockConfiguration": Match.object_like({"BlockPublicPolicy": True}),
                 "LoggingConfiguration": Match.any_value(),
+                # Replaced page versions expire (cdk.json leaves page_noncurrent_days at its default).
+                "LifecycleConfiguration": {
+                    "Rules": [
+                        Match.object_like({"Status": "Enabled", "NoncurrentVersionExpiration": {"NoncurrentDays": 30}})
+                    ]
+                },
             },
         )
 
