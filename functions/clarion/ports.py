@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Protocol
 
 from clarion.domain.enums import IncidentKind
-from clarion.domain.incident import AlarmRecord, Change, Incident, Signal, TimelineEntry
+from clarion.domain.incident import AlarmReads, AlarmRecord, Change, Incident, Signal, TimelineEntry
 from clarion.domain.messaging.ledger import AudienceLedger
 
 if TYPE_CHECKING:  # annotations only: drafts pull in Jinja, which the intake never needs
@@ -23,6 +23,16 @@ class IncidentStore(Protocol):
     def get_open_incident_id(self, group: str) -> str | None: ...
 
     def get_incident(self, incident_id: str) -> Incident | None: ...
+
+    def get_incidents(self, incident_ids: list[str]) -> dict[str, Incident]:
+        """The incidents of ``incident_ids`` that exist, read together."""
+        ...
+
+    def read_for_alarm(self, alarm_arn: str, groups: list[str], maintenance_at: datetime | None) -> AlarmReads:
+        """Everything one alarm decision needs, in as few round trips as the store allows: the
+        alarm's record, the open incident of each of ``groups``, and (with ``maintenance_at``) the
+        maintenance windows in progress then."""
+        ...
 
     def commit(self, change: Change) -> None:
         """Write all of ``change`` or nothing; raise ``ConcurrentUpdate`` when a condition fails."""
@@ -77,6 +87,15 @@ class Clock(Protocol):
 
 class WorkflowStore(Protocol):
     """What the workflow keeps beside incidents: drafts, approval requests, send claims, documents."""
+
+    def create_draft(self, draft: Draft, entry: TimelineEntry) -> Draft:
+        """Store a new draft and ``entry`` on its incident's timeline in one write. If a draft of
+        that id exists already (a retried step), keep it, write nothing, and return it."""
+        ...
+
+    def claim_sends(self, keys: list[str], now: datetime, lease_seconds: int = 300) -> dict[str, bool]:
+        """``claim_send`` for each key, at once."""
+        ...
 
     def save_draft(self, draft: Draft, *, create: bool = False) -> Draft:
         """Store ``draft``. With ``create``, keep an existing draft of that id and return it instead

@@ -6,7 +6,7 @@ from datetime import datetime
 
 from clarion.domain.enums import IncidentKind
 from clarion.domain.errors import ConcurrentUpdate
-from clarion.domain.incident import AlarmRecord, Change, Incident, TimelineEntry
+from clarion.domain.incident import AlarmReads, AlarmRecord, Change, Incident, TimelineEntry
 from clarion.domain.messaging.ledger import AudienceLedger, Told
 from clarion.ports import IncidentStore
 
@@ -19,6 +19,7 @@ class InMemoryIncidentStore:
         self.entries: dict[str, dict[str, TimelineEntry]] = {}
         self.told: dict[str, dict[tuple[str, str], Told]] = {}
         self.commits = 0
+        self.reads = 0
         self.fail_next_commits = 0  # inject lost races
 
     def get_alarm(self, alarm_arn: str) -> AlarmRecord | None:
@@ -29,6 +30,18 @@ class InMemoryIncidentStore:
 
     def get_incident(self, incident_id: str) -> Incident | None:
         return self.incidents.get(incident_id)
+
+    def get_incidents(self, incident_ids: list[str]) -> dict[str, Incident]:
+        return {i: self.incidents[i] for i in incident_ids if i in self.incidents}
+
+    def read_for_alarm(self, alarm_arn: str, groups: list[str], maintenance_at: datetime | None) -> AlarmReads:
+        self.reads += 1
+        pointers = {g: self.groups[g] for g in groups if g in self.groups}
+        return AlarmReads(
+            record=self.alarms.get(alarm_arn),
+            open_incidents={g: self.incidents[i] for g, i in pointers.items() if i in self.incidents},
+            maintenance=self.maintenance_active(maintenance_at) if maintenance_at is not None else [],
+        )
 
     def timeline(self, incident_id: str) -> list[TimelineEntry]:
         return [e for _, e in sorted(self.entries.get(incident_id, {}).items())]

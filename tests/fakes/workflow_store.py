@@ -5,12 +5,15 @@ from __future__ import annotations
 from datetime import datetime
 
 from clarion.domain.approvals.links import ApprovalRequest, ApprovalStatus
+from clarion.domain.incident import Change, TimelineEntry
 from clarion.domain.messaging.drafts import Draft
-from clarion.ports import WorkflowStore
+from clarion.ports import IncidentStore, WorkflowStore
 
 
 class InMemoryWorkflowStore:
-    def __init__(self) -> None:
+    def __init__(self, incidents: IncidentStore | None = None) -> None:
+        self.incidents = incidents  # where create_draft's timeline entries go (the same table in DynamoDB)
+        self.entries: list[tuple[str, TimelineEntry]] = []
         self.drafts: dict[tuple[str, str], Draft] = {}
         self.approvals: dict[str, ApprovalRequest] = {}
         self.sends: dict[str, tuple[str, float]] = {}
@@ -22,6 +25,20 @@ class InMemoryWorkflowStore:
             return self.drafts[key]
         self.drafts[key] = draft
         return draft
+
+    def create_draft(self, draft: Draft, entry: TimelineEntry) -> Draft:
+        key = (draft.incident_id, draft.id)
+        if key in self.drafts:
+            return self.drafts[key]
+        self.drafts[key] = draft
+        if self.incidents is not None:
+            self.incidents.commit(Change(timeline=[(draft.incident_id, entry)]))
+        else:
+            self.entries.append((draft.incident_id, entry))
+        return draft
+
+    def claim_sends(self, keys: list[str], now: datetime, lease_seconds: int = 300) -> dict[str, bool]:
+        return {k: self.claim_send(k, now, lease_seconds) for k in keys}
 
     def get_draft(self, incident_id: str, draft_id: str) -> Draft | None:
         return self.drafts.get((incident_id, draft_id))

@@ -4,6 +4,7 @@ property test also runs here (the fake cannot drift unnoticed)."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from clarion.adapters.dynamodb_store import DynamoDBIncidentStore
@@ -118,3 +119,42 @@ def test_intake_property_holds_on_dynamodb(ddb: object, history: list[tuple[str,
     name = f"incidents-{uuid.uuid4().hex[:8]}"
     ddb.create_table(**table_definition(name))  # type: ignore[attr-defined]
     check_history(sample_runbook(), DynamoDBIncidentStore(name, ddb), history)  # type: ignore[arg-type]
+
+
+def test_one_alarm_decision_reads_in_two_batches(store: DynamoDBIncidentStore, ddb: Any) -> None:
+    inc = incident()
+    store.commit(Change(incidents=[IncidentWrite(incident=inc, expected_version=0)], open_groups=[("core", inc.id)]))
+    record = AlarmRecord(alarm_arn="arn:a", alarm_name="a", state=AlarmState.ALARM, state_timestamp=T0)
+    store.commit(Change(alarm=record))
+    calls: list[str] = []
+    ddb.meta.events.register("before-call.dynamodb.*", lambda model, **_: calls.append(model.name))
+    reads = store.read_for_alarm("arn:a", ["core", "payments"], T0)
+    assert reads.record == record and reads.open_incidents == {"core": inc} and reads.maintenance == []
+    # The alarm and both pointers in one batch, the maintenance query beside it, then the incident.
+    assert sorted(calls) == ["BatchGetItem", "BatchGetItem", "Query"]
+    calls.clear()
+    assert store.read_for_alarm("arn:new", ["payments"], None).open_incidents == {}
+    assert calls == ["BatchGetItem"]
+
+
+def test_a_new_draft_and_its_timeline_entry_are_one_write(ddb: Any) -> None:
+    from clarion.adapters.dynamodb_store import DynamoDBWorkflowStore
+    from clarion.domain.messaging.drafts import Draft
+
+    wstore = DynamoDBWorkflowStore("incidents", ddb)
+    store = DynamoDBIncidentStore("incidents", ddb)
+    draft = Draft(
+        id="d1",
+        incident_id="core-1",
+        phase="investigating",
+        created_at=T0,
+        messages=[],
+        routes=[],
+        approval_required=False,
+    )
+    entry = TimelineEntry(at=T0, kind="drafted", actor="workflow", summary="Drafted 0 message(s)")
+    assert wstore.create_draft(draft, entry) == draft
+    retried = draft.model_copy(update={"routes": ["status_page"]})
+    later = entry.model_copy(update={"at": T0 + timedelta(seconds=5)})
+    assert wstore.create_draft(retried, later) == draft  # the first one stays; no second entry
+    assert [e.kind for e in store.timeline("core-1")] == ["drafted"]

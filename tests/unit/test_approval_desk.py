@@ -30,7 +30,7 @@ class World:
     def __init__(self, runbook: Runbook, gone: bool = False) -> None:
         self.now = NOW
         self.store = InMemoryIncidentStore()
-        self.wstore = InMemoryWorkflowStore()
+        self.wstore = InMemoryWorkflowStore(self.store)
         self.mailer = RecordingMailer()
         self.decider = RecordingDecider(gone=gone)
         self.service = WorkflowService(

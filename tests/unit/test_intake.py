@@ -24,11 +24,14 @@ class Harness:
         self.runbook = runbook
         self.store = InMemoryIncidentStore()
         self.workflow = RecordingWorkflow()
+        self.sleeps: list[float] = []
 
     def send(self, name: str, state: str, minute: float, **kw: object) -> IntakeOutcome:
         at = T0 + timedelta(minutes=minute)
         event = parse_alarm_event(state_change_event(name, state, at, **kw))  # type: ignore[arg-type]
-        return apply_alarm(event, self.runbook, self.store, self.workflow, at + timedelta(seconds=2))
+        return apply_alarm(
+            event, self.runbook, self.store, self.workflow, at + timedelta(seconds=2), self.sleeps.append
+        )
 
     def only(self, outcome: IntakeOutcome) -> Incident:
         (incident_id,) = outcome.incident_ids
@@ -228,3 +231,39 @@ def test_alarm_state_record_tracks_latest(h: Harness) -> None:
     h.send("login-5xx", "OK", 3)
     rec = h.store.get_alarm("arn:aws:cloudwatch:us-east-1:123456789012:alarm:login-5xx")
     assert rec is not None and rec.state is AlarmState.OK and rec.state_timestamp == T0 + timedelta(minutes=3)
+
+
+def test_lost_races_back_off_with_growing_jittered_pauses(h: Harness) -> None:
+    h.store.fail_next_commits = 5
+    h.send("login-5xx", "ALARM", 0)
+    assert len(h.sleeps) == 5 and all(s >= 0 for s in h.sleeps)
+    # Full jitter: each pause lies under a ceiling that doubles (its unit: one decision, >= 20 ms).
+    assert all(s <= 2.0 for s in h.sleeps) and max(h.sleeps) > 0
+
+
+def test_a_repeated_alarm_already_linked_writes_nothing_to_the_incident(h: Harness) -> None:
+    first = h.send("login-5xx", "ALARM", 0)
+    h.send("login-latency-p99", "ALARM", 1)
+    inc = h.only(first)
+    entries = len(h.store.timeline(inc.id))
+    again = h.send("login-5xx", "ALARM", 5)  # re-notified: newer timestamp, same link
+    assert again.action == "joined" and again.incident_ids == [inc.id]
+    after = h.only(again)
+    assert after.version == inc.version and after == inc
+    assert len(h.store.timeline(inc.id)) == entries
+    record = h.store.get_alarm(after.alarms[next(iter(after.alarms))].alarm_arn)
+    assert record is not None and record.state_timestamp == T0 + timedelta(minutes=5)
+
+
+def test_a_repeated_alarm_after_the_incident_closed_opens_a_new_one(h: Harness) -> None:
+    first = h.send("login-5xx", "ALARM", 0)
+    h.send("login-5xx", "OK", 1)
+    again = h.send("login-5xx", "ALARM", 2)
+    assert again.action == "opened" and again.incident_ids != first.incident_ids
+
+
+def test_one_decision_reads_the_store_once(h: Harness) -> None:
+    h.send("login-5xx", "ALARM", 0)
+    reads = h.store.reads
+    h.send("login-latency-p99", "ALARM", 1)
+    assert h.store.reads - reads == 1

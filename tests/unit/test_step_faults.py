@@ -136,6 +136,9 @@ def _tasks(states: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
             out.append((name, s))
         if s["Type"] == "Map":
             out += _tasks(s["ItemProcessor"]["States"])
+        if s["Type"] == "Parallel":
+            for branch in s["Branches"]:
+                out += _tasks(branch["States"])
     return out
 
 
@@ -149,5 +152,8 @@ def test_every_task_retries_transient_errors_and_has_a_catch() -> None:
     publish = asl["States"]["Publish"]
     assert "Iterator" not in publish and "Parameters" not in publish
     assert publish["ItemProcessor"]["ProcessorConfig"]["Mode"] == "INLINE" and "ItemSelector" in publish
-    # An internal notice that failed does not stop the customer notice.
-    assert asl["States"]["NotifyInternalFailed"]["Next"] == "DraftFirst"
+    # An internal notice that failed does not stop the customer notice: it ends its own branch,
+    # beside the branch that writes the first draft.
+    notify, draft = asl["States"]["NotifyAndDraft"]["Branches"]
+    assert notify["States"]["NotifyInternalFailed"]["End"] is True
+    assert draft["StartAt"] == "DraftFirstMessages"

@@ -24,7 +24,7 @@ NOW = datetime(2026, 11, 23, 14, 0, tzinfo=UTC)
 class Rig:
     def __init__(self, runbook: Runbook, severity: Severity = Severity.SEV2) -> None:
         self.store = InMemoryIncidentStore()
-        self.wstore = InMemoryWorkflowStore()
+        self.wstore = InMemoryWorkflowStore(self.store)
         self.notifier = RecordingNotifier()
         self.sleeps: list[float] = []
         self.severity = severity

@@ -80,9 +80,11 @@ class SnsDelivery:
             {m.language for m in draft.messages if m.audience is aud and m.channel in (Channel.EMAIL, Channel.SMS)}
         )
         entries, keys = [], {}
+        wanted = {lang: f"{incident.id}|{draft.id}|{route}|{lang}" for lang in languages}
+        claimed = self.ledger.claim_sends(list(wanted.values()), self.clock()) if self.ledger is not None else {}
         for lang in languages:
-            key = f"{incident.id}|{draft.id}|{route}|{lang}"
-            if self.ledger is not None and not self.ledger.claim_send(key, self.clock()):
+            key = wanted[lang]
+            if self.ledger is not None and not claimed.get(key):
                 continue
             email, sms = draft.message(aud, Channel.EMAIL, lang), draft.message(aud, Channel.SMS, lang)
             long = email or sms

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
-from clarion.adapters.dynamodb_store import GSI, _Table
+from clarion.adapters.dynamodb_store import BATCH, GSI, _Table
 from clarion.domain.errors import ConcurrentUpdate
 from clarion.domain.incident import Incident, TimelineEntry
 from clarion.domain.page_index import (
@@ -44,7 +44,6 @@ if TYPE_CHECKING:
 INDEX_KEY = {"pk": {"S": "PAGE#INDEX"}, "sk": {"S": "META"}}
 HISTORY_PK = "PAGE#HISTORY"
 SUMMARY_KIND = "page"
-BATCH = 100  # BatchGetItem's limit
 MAX_ATTEMPTS = 8
 
 
@@ -70,20 +69,10 @@ class DynamoDBPageStore(_Table):
 
     # --- reads ---------------------------------------------------------------------------------
 
-    def _batch_get(self, keys: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        """Every item of ``keys`` that exists, consistently read; unprocessed keys are asked again."""
-        items: list[dict[str, Any]] = []
-        for start in range(0, len(keys), BATCH):
-            request: dict[str, Any] = {self.table: {"Keys": keys[start : start + BATCH], "ConsistentRead": True}}
-            attempt = 0
-            while request:
-                resp = self.client.batch_get_item(RequestItems=request)
-                items.extend(resp.get("Responses", {}).get(self.table, []))
-                request = dict(resp.get("UnprocessedKeys") or {})
-                if request:
-                    self.sleep(backoff(attempt))
-                    attempt += 1
-        return items
+    def _batch_get(
+        self, keys: list[dict[str, Any]], sleep: Callable[[float], None] | None = None
+    ) -> list[dict[str, Any]]:
+        return super()._batch_get(keys, sleep or self.sleep)
 
     def _read(self, summary_ids: Iterable[str]) -> tuple[PageIndex, dict[str, PageIncident]]:
         """The index and the summaries of ``summary_ids``, in one request when they fit."""

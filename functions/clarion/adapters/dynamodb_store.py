@@ -15,7 +15,11 @@ intake decision lands whole or not at all.
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 import boto3
@@ -25,15 +29,23 @@ from clarion.adapters.aws_errors import retry_config
 from clarion.domain.approvals.links import ApprovalRequest
 from clarion.domain.enums import IncidentKind
 from clarion.domain.errors import ConcurrentUpdate
-from clarion.domain.incident import AlarmRecord, Change, Incident, TimelineEntry
+from clarion.domain.incident import AlarmReads, AlarmRecord, Change, Incident, TimelineEntry
 from clarion.domain.messaging.drafts import Draft
 from clarion.domain.messaging.ledger import AudienceLedger, Told
+from clarion.domain.retry import backoff
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef
 
 GSI = "by_kind"
+BATCH = 100  # BatchGetItem's limit
+
+
+@lru_cache(maxsize=1)
+def _pool() -> ThreadPoolExecutor:
+    """Requests that do not depend on each other go out together (boto3 clients are thread-safe)."""
+    return ThreadPoolExecutor(max_workers=8, thread_name_prefix="clarion-io")
 
 
 def _micros(at: datetime) -> str:
@@ -80,6 +92,24 @@ class _Table:
         item = self.client.get_item(TableName=self.table, Key={"pk": {"S": pk}, "sk": {"S": sk}}, ConsistentRead=True)
         return item.get("Item")
 
+    def _batch_get(
+        self, keys: list[dict[str, Any]], sleep: Callable[[float], None] = time.sleep
+    ) -> list[dict[str, Any]]:
+        """Every item of ``keys`` that exists, consistently read, in one request per hundred keys;
+        unprocessed keys are asked again after a pause."""
+        items: list[dict[str, Any]] = []
+        for start in range(0, len(keys), BATCH):
+            request: dict[str, Any] = {self.table: {"Keys": keys[start : start + BATCH], "ConsistentRead": True}}
+            attempt = 0
+            while request:
+                resp = self.client.batch_get_item(RequestItems=request)
+                items.extend(resp.get("Responses", {}).get(self.table, []))
+                request = dict(resp.get("UnprocessedKeys") or {})
+                if request:
+                    sleep(backoff(attempt))
+                    attempt += 1
+        return items
+
 
 class DynamoDBIncidentStore(_Table):
     # --- reads ---------------------------------------------------------------------------------
@@ -95,6 +125,31 @@ class DynamoDBIncidentStore(_Table):
     def get_incident(self, incident_id: str) -> Incident | None:
         item = self._get(f"INCIDENT#{incident_id}", "META")
         return Incident.model_validate_json(item["doc"]["S"]) if item else None
+
+    def get_incidents(self, incident_ids: list[str]) -> dict[str, Incident]:
+        keys = [{"pk": {"S": f"INCIDENT#{i}"}, "sk": {"S": "META"}} for i in dict.fromkeys(incident_ids)]
+        found = [Incident.model_validate_json(item["doc"]["S"]) for item in self._batch_get(keys)] if keys else []
+        return {i.id: i for i in found}
+
+    def read_for_alarm(self, alarm_arn: str, groups: list[str], maintenance_at: datetime | None) -> AlarmReads:
+        """One ``BatchGetItem`` for the alarm record and the groups' open-incident pointers (the
+        maintenance query beside it), then one for the incidents they point to, if any."""
+        windows = _pool().submit(self.maintenance_active, maintenance_at) if maintenance_at is not None else None
+        keys = [{"pk": {"S": f"ALARM#{alarm_arn}"}, "sk": {"S": "STATE"}}]
+        keys += [{"pk": {"S": f"GROUP#{g}"}, "sk": {"S": "OPEN"}} for g in dict.fromkeys(groups)]
+        record: AlarmRecord | None = None
+        pointers: dict[str, str] = {}
+        for item in self._batch_get(keys):
+            if item["pk"]["S"].startswith("ALARM#"):
+                record = AlarmRecord.model_validate_json(item["doc"]["S"])
+            else:
+                pointers[item["pk"]["S"].removeprefix("GROUP#")] = item["incident_id"]["S"]
+        incidents = self.get_incidents(list(pointers.values())) if pointers else {}
+        return AlarmReads(
+            record=record,
+            open_incidents={g: incidents[i] for g, i in pointers.items() if i in incidents},
+            maintenance=windows.result() if windows is not None else [],
+        )
 
     def _docs(self, incident_id: str, prefix: str) -> list[str]:
         docs: list[str] = []
@@ -287,6 +342,49 @@ class DynamoDBWorkflowStore(_Table):
             if exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
                 return False
             raise
+
+    def create_draft(self, draft: Draft, entry: TimelineEntry) -> Draft:
+        """The draft (if it is new) and its timeline entry, in one transaction."""
+        try:
+            self.client.transact_write_items(
+                TransactItems=[
+                    {
+                        "Put": {
+                            "TableName": self.table,
+                            "Item": {
+                                "pk": {"S": f"INCIDENT#{draft.incident_id}"},
+                                "sk": {"S": f"DRAFT#{draft.id}"},
+                                "doc": {"S": draft.model_dump_json()},
+                            },
+                            "ConditionExpression": "attribute_not_exists(pk)",
+                        }
+                    },
+                    {
+                        "Put": {
+                            "TableName": self.table,
+                            "Item": {
+                                "pk": {"S": f"INCIDENT#{draft.incident_id}"},
+                                "sk": {"S": f"TL#{entry.entry_id}"},
+                                "doc": {"S": entry.model_dump_json()},
+                            },
+                        }
+                    },
+                ]
+            )
+            return draft
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") != "TransactionCanceledException":
+                raise
+        existing = self.get_draft(draft.incident_id, draft.id)
+        if existing is None:  # cancelled for another reason (a conflicting write): let the step retry
+            raise ConcurrentUpdate(f"draft {draft.id} of {draft.incident_id} could not be written")
+        return existing
+
+    def claim_sends(self, keys: list[str], now: datetime, lease_seconds: int = 300) -> dict[str, bool]:
+        if len(keys) <= 1:
+            return {k: self.claim_send(k, now, lease_seconds) for k in keys}
+        results = _pool().map(lambda k: self.claim_send(k, now, lease_seconds), keys)
+        return dict(zip(keys, results, strict=True))
 
     def save_draft(self, draft: Draft, *, create: bool = False) -> Draft:
         item = {

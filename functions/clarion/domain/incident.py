@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
@@ -142,6 +143,15 @@ class AlarmRecord(BaseModel):
     state: AlarmState
     state_timestamp: datetime
     incident_ids: list[str] = Field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class AlarmReads:
+    """What one alarm decision reads, fetched together (``IncidentStore.read_for_alarm``)."""
+
+    record: AlarmRecord | None  # the alarm's last applied change
+    open_incidents: dict[str, Incident]  # group -> its open incident, for the groups asked about
+    maintenance: list[Incident]  # maintenance windows in progress (empty unless asked)
 
 
 class IncidentWrite(BaseModel):

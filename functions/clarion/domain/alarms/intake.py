@@ -26,6 +26,7 @@ from clarion.domain.enums import AlarmState, ComponentStatus, InsufficientDataPo
 from clarion.domain.errors import ConcurrentUpdate
 from clarion.domain.incident import (
     AlarmLink,
+    AlarmReads,
     AlarmRecord,
     Change,
     Incident,
@@ -108,8 +109,29 @@ def _entry(event: AlarmEvent, kind: str, summary: str, now: datetime, **data: ob
     )
 
 
-def _decide(event: AlarmEvent, runbook: Runbook, store: IncidentStore, now: datetime) -> tuple[IntakeOutcome, Change]:
-    prev = store.get_alarm(event.alarm_arn)
+def _decide(
+    event: AlarmEvent, runbook: Runbook, store: IncidentStore, now: datetime
+) -> tuple[IntakeOutcome, Change, AlarmReads]:
+    # Routing needs no reads, so everything the decision reads is asked for at once.
+    state = effective_state(event, runbook.settings.insufficient_data)
+    rule = route(runbook, event) if state is AlarmState.ALARM else None
+    groups = list(dict.fromkeys(runbook.component(c).group for c in rule.components)) if rule else []
+    firing = bool(groups) and not event.muted
+    reads = store.read_for_alarm(event.alarm_arn, groups if firing else [], now if firing else None)
+    outcome, change = _decision(event, runbook, store, now, reads, state, rule)
+    return outcome, change, reads
+
+
+def _decision(
+    event: AlarmEvent,
+    runbook: Runbook,
+    store: IncidentStore,
+    now: datetime,
+    reads: AlarmReads,
+    state: AlarmState | None,
+    rule: Rule | None,
+) -> tuple[IntakeOutcome, Change]:
+    prev = reads.record
     if prev is not None and prev.state_timestamp >= event.state_timestamp:
         return IntakeOutcome("stale", event.alarm_arn, list(prev.incident_ids)), Change()
 
@@ -124,7 +146,6 @@ def _decide(event: AlarmEvent, runbook: Runbook, store: IncidentStore, now: date
 
     guard = prev.state_timestamp if prev else None
     previous_ids = list(prev.incident_ids) if prev else []
-    state = effective_state(event, runbook.settings.insufficient_data)
     if state is None:
         outcome = IntakeOutcome("ignored", event.alarm_arn, detail="INSUFFICIENT_DATA is ignored by the runbook")
         keep = prev.state if prev else AlarmState.INSUFFICIENT_DATA
@@ -133,27 +154,26 @@ def _decide(event: AlarmEvent, runbook: Runbook, store: IncidentStore, now: date
     if state is AlarmState.OK:
         return _clear(event, store, now, previous_ids, record, guard)
 
-    rule = route(runbook, event)
     if rule is None:
         outcome = IntakeOutcome("unmatched", event.alarm_arn, detail="no runbook rule matches this alarm")
         return outcome, Change(alarm=record(state, previous_ids), alarm_expected_timestamp=guard)
     if event.muted:
         outcome = IntakeOutcome("muted", event.alarm_arn, rule_id=rule.id, detail="the alarm is muted")
         return outcome, Change(alarm=record(state, previous_ids), alarm_expected_timestamp=guard)
-    return _fire(event, runbook, store, now, rule, previous_ids, record, guard)
+    return _fire(event, runbook, reads, now, rule, previous_ids, record, guard)
 
 
 def _fire(
     event: AlarmEvent,
     runbook: Runbook,
-    store: IncidentStore,
+    reads: AlarmReads,
     now: datetime,
     rule: Rule,
     previous_ids: list[str],
     record: RecordFn,
     guard: datetime | None,
 ) -> tuple[IntakeOutcome, Change]:
-    maintenance = store.maintenance_active(now)
+    maintenance = reads.maintenance
     by_group: dict[str, list[str]] = {}
     for cid in rule.components:
         by_group.setdefault(runbook.component(cid).group, []).append(cid)
@@ -192,8 +212,7 @@ def _fire(
             severity=rule.severity,
             components={c: rule.status for c in live},
         )
-        open_id = store.get_open_incident_id(group)
-        current = store.get_incident(open_id) if open_id else None
+        current = reads.open_incidents.get(group)
         if current is not None and current.is_open:
             known = current.alarms.get(event.alarm_arn)
             if known is not None and _same_link(known, link) and not (event.drill and not current.drill):
@@ -311,8 +330,9 @@ def _clear(
     close_groups: list[tuple[str, str]] = []
     outcome = IntakeOutcome("cleared", event.alarm_arn)
     still_open: list[str] = []
+    found = store.get_incidents(previous_ids) if previous_ids else {}
     for incident_id in previous_ids:
-        current = store.get_incident(incident_id)
+        current = found.get(incident_id)
         if current is None or not current.is_open:
             continue  # finished incidents forget their alarms
         still_open.append(incident_id)
@@ -357,13 +377,20 @@ def _clear(
 
 
 def deliver_signals(
-    store: IncidentStore, workflow: Workflow, incident_ids: list[str], now: datetime
+    store: IncidentStore,
+    workflow: Workflow,
+    incident_ids: list[str],
+    now: datetime,
+    known: dict[str, Incident] | None = None,
 ) -> list[tuple[str, Signal]]:
-    """Start what the incidents have pending, then clear it. Safe to repeat: starts are idempotent."""
+    """Start what the incidents have pending, then clear it. Safe to repeat: starts are idempotent.
+    ``known``: incidents as this intake just wrote or read them, so they are not read again (a lost
+    race on clearing reads afresh)."""
     sent: list[tuple[str, Signal]] = []
+    fresh = dict(known or {})
     for incident_id in incident_ids:
         for _attempt in range(MAX_ATTEMPTS):
-            incident = store.get_incident(incident_id)
+            incident = fresh.pop(incident_id, None) or store.get_incident(incident_id)
             if incident is None or not incident.pending_signals:
                 break
             executions = [workflow.start(incident, signal) for signal in incident.pending_signals]
@@ -409,13 +436,16 @@ def apply_alarm(
     """Apply one alarm state change. A lost race is decided again from fresh reads after a jittered
     pause that grows with each loss (so writers in a storm spread out instead of colliding again);
     raises ``ConcurrentUpdate`` only after repeated lost races."""
+    known: dict[str, Incident] = {}
     for attempt in range(MAX_ATTEMPTS):
         began = time.monotonic()
-        outcome, change = _decide(event, runbook, store, now)
+        outcome, change, reads = _decide(event, runbook, store, now)
+        known = {i.id: i for i in reads.open_incidents.values()}
         if outcome.action == "stale":
             break
         try:
             store.commit(change)
+            known.update((w.incident.id, w.incident) for w in change.incidents)
             break
         except ConcurrentUpdate:
             # The pause's unit is what one decision took: the time a rival needs to get out of the way.
@@ -423,5 +453,5 @@ def apply_alarm(
             continue
     else:
         raise ConcurrentUpdate(f"gave up on {event.alarm_arn} after {MAX_ATTEMPTS} conflicting writes")
-    outcome.signals_sent = deliver_signals(store, workflow, outcome.incident_ids, now)
+    outcome.signals_sent = deliver_signals(store, workflow, outcome.incident_ids, now, known)
     return outcome

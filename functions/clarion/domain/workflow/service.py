@@ -171,18 +171,20 @@ class WorkflowService:
             next_update_in=policy.update_every,
             ledger=self.store.ledger(incident_id),
         )
-        stored = self.wstore.save_draft(fresh, create=True)
+        entry = TimelineEntry(
+            at=self.clock(),
+            kind="drafted",
+            actor="workflow",
+            summary=f"Drafted {len(fresh.messages)} {phase} message(s)",
+            data={
+                "draft_id": draft_id,
+                "routes": fresh.routes,
+                "opening_routes": fresh.opening_routes,
+                "left_out": fresh.left_out,
+            },
+        )
+        stored = self.wstore.create_draft(fresh, entry)  # one write: the draft and its timeline entry
         if stored is fresh:
-            self.record(
-                incident_id,
-                "drafted",
-                "workflow",
-                f"Drafted {len(fresh.messages)} {phase} message(s)",
-                draft_id=draft_id,
-                routes=fresh.routes,
-                opening_routes=fresh.opening_routes,
-                left_out=fresh.left_out,
-            )
             self._explain_routes(inc, fresh)
         return {
             "draft_id": stored.id,
