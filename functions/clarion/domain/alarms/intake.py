@@ -448,8 +448,9 @@ def apply_alarm(
             known.update((w.incident.id, w.incident) for w in change.incidents)
             break
         except ConcurrentUpdate:
-            # The pause's unit is what one decision took: the time a rival needs to get out of the way.
-            sleep(backoff(attempt, base=max(BASE_SECONDS, time.monotonic() - began)))
+            # The pause's unit is what one decision took (the time a rival needs to get out of the
+            # way); the first retry waits up to four of them, each further one twice as long.
+            sleep(backoff(attempt + 2, base=max(BASE_SECONDS, time.monotonic() - began)))
             continue
     else:
         raise ConcurrentUpdate(f"gave up on {event.alarm_arn} after {MAX_ATTEMPTS} conflicting writes")
