@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 
 
-.PHONY: browser help venv test check checkov lint typecheck demo validate bench synth deploy clean
+.PHONY: browser help venv test check checkov lint typecheck demo validate bench bench-goals synth deploy clean
 
 help:
 	@echo "make demo      run a whole incident on the embedded AWS emulator"
@@ -14,6 +14,7 @@ help:
 	@echo "make check     ruff, mypy, checkov on a fresh synth, and the tests"
 	@echo "make validate  validate runbooks/ (schema and message-quality lint)"
 	@echo "make bench     run the benchmarks in bench/ and print their numbers"
+	@echo "make bench-goals  run the scale, first-notice and storm benches and check their goals"
 	@echo "make synth     synthesize the CDK app (validates runbooks, runs cdk-nag) into cdk.out/"
 	@echo "make deploy    deploy with the pinned CDK CLI (needs AWS credentials)"
 
@@ -66,6 +67,12 @@ bench: $(STAMP)
 	$(BIN)/python bench/status_page.py
 	$(BIN)/python bench/first_notice.py
 	$(BIN)/python bench/fanout.py
+	$(BIN)/python bench/page_update.py
+	$(BIN)/python bench/alarm_storm.py
+
+# The goals of the deployed page path, the first notice and alarm storms, checked (exit 1 if one fails).
+bench-goals: $(STAMP)
+	$(BIN)/python bench/goals.py
 
 node_modules/.installed: package.json
 	npm install --no-audit --no-fund --loglevel=error

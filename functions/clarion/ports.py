@@ -67,6 +67,11 @@ class PageStore(Protocol):
         on lost races."""
         ...
 
+    def refresh(self, incident: Incident, now: datetime) -> bool:
+        """Bring the incident's page summary in line with the incident without a new update (e.g.
+        cancelled maintenance); False if the page never showed it."""
+        ...
+
     def load(self) -> PageSource:
         """A fresh, consistent read of what the page shows."""
         ...

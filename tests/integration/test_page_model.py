@@ -255,3 +255,25 @@ def test_racing_updates_all_land_with_unique_slots(runbook: Runbook, ddb: Any, s
     assert sorted(i.slot or 0 for i in everything) == list(range(1, 13))
     rows = source.history_rows([1, 2, 3])
     assert sorted(r.id for p in rows for r in rows[p]) == sorted(i.id for i in incidents)
+
+
+def test_cancelled_maintenance_leaves_the_page_without_an_update(runbook: Runbook, pages: Any) -> None:
+    maint = make_incident(
+        runbook,
+        700,
+        NOW + timedelta(days=1),
+        resolved=False,
+        kind=IncidentKind.MAINTENANCE,
+        maintenance_status=MaintenanceStatus.SCHEDULED,
+        scheduled_for=NOW + timedelta(days=1),
+        scheduled_until=NOW + timedelta(days=1, hours=2),
+    )
+    assert not pages.refresh(maint, NOW)  # never on the page: nothing to do
+    publish_update(pages, maint, NOW, "scheduled")
+    assert pages.load().index().live == [maint.id]
+    cancelled = maint.model_copy(update={"maintenance_status": MaintenanceStatus.COMPLETED, "resolved_at": NOW})
+    assert pages.refresh(cancelled, NOW + timedelta(minutes=1))
+    source = pages.load()
+    assert source.index().live == [] and source.shown()[maint.id].status == "completed"
+    upcoming = {f.path: f.body for f in SiteRenderer(runbook).render(source, NOW).files}
+    assert maint.id not in upcoming["api/v2/scheduled-maintenances/upcoming.json"].decode()

@@ -159,6 +159,38 @@ class DynamoDBPageStore(_Table):
                 self.sleep(backoff(attempt))
         raise ConcurrentUpdate(f"page update of {incident.id} lost {MAX_ATTEMPTS} races in a row")
 
+    def refresh(self, incident: Incident, now: datetime) -> bool:
+        """Bring the incident's page summary in line with the incident when it changed without a
+        page update (maintenance cancelled): its name, status and end. False if the page never
+        showed it."""
+        for attempt in range(MAX_ATTEMPTS):
+            index, summaries = self._read([incident.id])
+            previous = summaries.get(incident.id)
+            if previous is None:
+                return False
+            status = (
+                incident.maintenance_status.value
+                if incident.maintenance_status
+                else "resolved"
+                if incident.resolved_at
+                else previous.status
+            )
+            current = previous.model_copy(
+                update={
+                    "name": dict(incident.title),
+                    "status": status,
+                    "resolved_at": incident.resolved_at,
+                    "updated_at": max(previous.updated_at, now),
+                    "next_update_at": previous.next_update_at if incident.is_open else None,
+                }
+            )
+            try:
+                self._commit(fold(index, previous, current, now), index.version, None)
+                return True
+            except ConcurrentUpdate:
+                self.sleep(backoff(attempt))
+        raise ConcurrentUpdate(f"page refresh of {incident.id} lost {MAX_ATTEMPTS} races in a row")
+
     def _commit(self, folded: Folded, expected: int, entry: TimelineEntry | None) -> None:
         t = self.table
         summary = folded.summary

@@ -548,7 +548,10 @@ def maintenance_cancel(
     """
     with _user_errors():
         b = _backend(local, stack, region, runbooks)
-        m = cancel_maintenance(b.store, b.workflow, maintenance_id, actor=_actor(), now=datetime.now(UTC))
+        from clarion.adapters.dynamodb_page_store import DynamoDBPageStore
+
+        pages = DynamoDBPageStore(b.store.table, b.store.client)
+        m = cancel_maintenance(b.store, b.workflow, maintenance_id, actor=_actor(), now=datetime.now(UTC), pages=pages)
     arn = b.workflow.state_machine_arn.replace(":stateMachine:", ":execution:") + f":{maintenance_id}-maintenance"
     with contextlib.suppress(ClientError):  # already finished, or never started: nothing to stop
         b.sfn.stop_execution(executionArn=arn, cause="maintenance cancelled")

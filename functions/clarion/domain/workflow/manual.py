@@ -11,7 +11,7 @@ from clarion.domain.errors import ClarionError, ConcurrentUpdate, NotFound
 from clarion.domain.incident import Change, Incident, IncidentWrite, TimelineEntry, incident_id_for
 from clarion.domain.messaging.i18n import mark_untranslated
 from clarion.domain.runbooks.model import Rule, Runbook, localized
-from clarion.ports import IncidentStore, Workflow
+from clarion.ports import IncidentStore, PageStore, Workflow
 
 
 class InvalidRequest(ClarionError):
@@ -329,11 +329,18 @@ def schedule_maintenance(
 
 
 def cancel_maintenance(
-    store: IncidentStore, workflow: Workflow, maintenance_id: str, *, actor: str, now: datetime
+    store: IncidentStore,
+    workflow: Workflow,
+    maintenance_id: str,
+    *,
+    actor: str,
+    now: datetime,
+    pages: PageStore | None = None,
 ) -> Incident:
     """Call a window off. Those who were told hear it is cancelled (the ``cancel`` workflow sends the
     ``maintenance_cancelled`` phase to the routes in the audience ledger); the page shows it as
-    cancelled (Statuspage's ``completed``, with an update saying so)."""
+    cancelled (Statuspage's ``completed``, with an update saying so). With ``pages``, the status
+    page's model follows at once, if the page ever showed the window."""
     current = _load(store, maintenance_id)
     if current.kind is not IncidentKind.MAINTENANCE:
         raise InvalidRequest(f"{maintenance_id} is an incident, not maintenance")
@@ -363,4 +370,7 @@ def cancel_maintenance(
     except ConcurrentUpdate:
         raise InvalidRequest(f"maintenance {maintenance_id} changed at the same moment; try again") from None
     deliver_signals(store, workflow, [maintenance_id], now)
-    return _load(store, maintenance_id)
+    done = _load(store, maintenance_id)
+    if pages is not None:
+        pages.refresh(done, now)
+    return done
