@@ -8,11 +8,13 @@ from aws_cdk import aws_iam as iam
 from clarion.adapters.dynamodb_store import GSI
 from constructs import Construct
 
-# The DynamoDB calls clarion.adapters.dynamodb_store makes (TransactWriteItems is authorized as the
-# Put/Update/Delete/ConditionCheck of each item). Not grant_read_write_data: the code never scans,
-# batches or reads streams, so the functions may not either.
+# The DynamoDB calls clarion.adapters.dynamodb_store and dynamodb_page_store make (TransactWriteItems
+# is authorized as the Put/Update/Delete/ConditionCheck of each item; BatchGetItem reads an alarm
+# decision's items and the page model together). Not grant_read_write_data: the code never scans,
+# writes in batches or reads streams, so the functions may not either.
 STORE_ACTIONS = (
     "dynamodb:GetItem",
+    "dynamodb:BatchGetItem",
     "dynamodb:PutItem",
     "dynamodb:UpdateItem",
     "dynamodb:DeleteItem",

@@ -78,9 +78,11 @@ def test_dynamodb_access_is_only_what_the_store_calls(baseline: Outcome) -> None
         for action in actions(s)
         if action.startswith("dynamodb:")
     }
-    assert not granted & {"dynamodb:Scan", "dynamodb:BatchWriteItem", "dynamodb:BatchGetItem", "dynamodb:GetRecords"}
+    assert not granted & {"dynamodb:Scan", "dynamodb:BatchWriteItem", "dynamodb:GetRecords"}
     used = {action for checks in baseline.seen.values() for _, action, _ in checks if action.startswith("dynamodb:")}
     assert used <= granted
+    # BatchGetItem is granted because the paths call it: an alarm decision's reads and the page model.
+    assert "dynamodb:BatchGetItem" in used
 
 
 def test_removing_a_needed_statement_fails_the_path_it_serves(
