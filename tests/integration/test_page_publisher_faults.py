@@ -97,6 +97,14 @@ def _first_publish(runbook: Runbook, s3: Any, bucket: str) -> tuple[list[PageInc
 def test_every_put_position_failing_is_repaired_by_the_next_publish(runbook: Runbook, s3: Any, error: str) -> None:
     renderer = SiteRenderer(runbook)
     history, incident_id = _first_publish(runbook, s3, "site")
+    # Its status changed (investigating -> identified), which re-renders its history page once; the
+    # rounds below only add updates, which do not (history pages follow their rows exactly).
+    assert (
+        StatusPagePublisher(renderer, [S3Target("p", "site", s3)])
+        .publish(lambda: history, lambda: NOW + timedelta(seconds=45))
+        .ok
+    )
+    history, incident_id = _with_update(history, "probe-update", NOW + timedelta(seconds=50))
     # How many PUTs does publishing one new update take? (a fault that never fires counts them)
     probe = FaultInjector([Fault("s3", "PutObject", error, 1, 10_000)])
     counting = probe.attach(boto3.client("s3", region_name="us-east-1"), "s3")
