@@ -7,17 +7,19 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Literal
 
-from clarion.adapters.channels import StatusPageDelivery, load_page_incidents
+from clarion.adapters.channels import StatusPageDelivery
 from clarion.adapters.s3_page_publisher import PublishReport
 from clarion.domain.approvals.links import ApprovalStatus
 from clarion.domain.enums import Phase
 from clarion.domain.incident import Incident
 from clarion.domain.messaging.drafts import Draft
+from clarion.domain.page_index import PageSource
 from clarion.domain.runbooks.model import Runbook
 from clarion.domain.status_page import PageIncident
 from clarion.domain.workflow.service import Delivery, WorkflowService, WorkflowSettings
 
 from tests.fakes.channels import RecordingMailer, RecordingNotifier
+from tests.fakes.page_store import InMemoryPageStore
 from tests.fakes.store import InMemoryIncidentStore
 from tests.fakes.workflow import RecordingWorkflow
 from tests.fakes.workflow_store import InMemoryWorkflowStore
@@ -55,12 +57,14 @@ class FakePipeline:
     pages: list[list[PageIncident]] = field(default_factory=list)  # what each page publish showed
 
     def __post_init__(self) -> None:
+        self.page_store = InMemoryPageStore(self.store, lambda: self.now)
+
         def publish(load: object) -> PublishReport:
             assert callable(load)
-            self.pages.append(load())
+            self.pages.append(_shown(load()))
             return PublishReport(targets=[])
 
-        page = StatusPageDelivery(self.store, publish, self.clock, {})
+        page = StatusPageDelivery(self.page_store, publish, self.clock, {})
         recorder = RecordingDelivery(self.delivered)
         deliveries: dict[str, Delivery] = {name: recorder for name in ("sns", "chat", "email")}
         self.page_delivery = page
@@ -83,7 +87,8 @@ class FakePipeline:
         return self.now
 
     def load_page(self) -> list[PageIncident]:
-        return load_page_incidents(self.store)
+        """What the page's model holds now: every incident the page was told of."""
+        return _shown(self.page_store.load())
 
     # --- the state machine's paths -------------------------------------------------------------
 
@@ -161,9 +166,13 @@ class FakePipeline:
         return outcome
 
 
+def _shown(page: PageSource) -> list[PageIncident]:
+    return sorted(page.shown().values(), key=lambda i: (i.started_at, i.id), reverse=True)
+
+
 class _PageRecorder:
-    """The real status page delivery (it writes the page's record on the timeline and publishes
-    what ``load_page_incidents`` returns), also recorded as a delivery."""
+    """The real status page delivery (it records the update on the page's model, with its timeline
+    entry, and publishes what the model holds), also recorded as a delivery."""
 
     def __init__(self, page: StatusPageDelivery, log: list[Delivered]) -> None:
         self.page = page

@@ -257,7 +257,9 @@ def test_racing_updates_all_land_with_unique_slots(runbook: Runbook, ddb: Any, s
     assert sorted(r.id for p in rows for r in rows[p]) == sorted(i.id for i in incidents)
 
 
-def test_cancelled_maintenance_leaves_the_page_without_an_update(runbook: Runbook, pages: Any) -> None:
+def test_cancelled_maintenance_leaves_the_page_without_an_update_and_shows_as_cancelled(
+    runbook: Runbook, pages: Any
+) -> None:
     maint = make_incident(
         runbook,
         700,
@@ -271,9 +273,18 @@ def test_cancelled_maintenance_leaves_the_page_without_an_update(runbook: Runboo
     assert not pages.refresh(maint, NOW)  # never on the page: nothing to do
     publish_update(pages, maint, NOW, "scheduled")
     assert pages.load().index().live == [maint.id]
-    cancelled = maint.model_copy(update={"maintenance_status": MaintenanceStatus.COMPLETED, "resolved_at": NOW})
+    cancelled = maint.model_copy(
+        update={"maintenance_status": MaintenanceStatus.COMPLETED, "resolved_at": NOW, "cancelled_at": NOW}
+    )
     assert pages.refresh(cancelled, NOW + timedelta(minutes=1))
     source = pages.load()
-    assert source.index().live == [] and source.shown()[maint.id].status == "completed"
-    upcoming = {f.path: f.body for f in SiteRenderer(runbook).render(source, NOW).files}
-    assert maint.id not in upcoming["api/v2/scheduled-maintenances/upcoming.json"].decode()
+    summary = source.shown()[maint.id]
+    assert source.index().live == [] and summary.status == "completed" and summary.cancelled
+    site = {f.path: f.body.decode() for f in SiteRenderer(runbook).render(source, NOW).files}
+    assert maint.id not in site["api/v2/scheduled-maintenances/upcoming.json"]
+    assert "Cancelled" in site[f"incidents/{maint.id}.html"]
+    assert "Cancelado" in site[f"es/incidents/{maint.id}.html"]
+    # The cancellation's own update keeps it cancelled (Statuspage's "completed" in the JSON).
+    update = PageUpdate(id=f"{maint.id}-c", status="completed", body={"en": "Called off."}, created_at=NOW)
+    entry = TimelineEntry(at=NOW, kind="page_update", actor="workflow", summary="Status page: completed")
+    assert pages.record(cancelled, update, entry, NOW + timedelta(minutes=2)).summary.cancelled

@@ -33,6 +33,7 @@ from clarion.domain.page_index import (
     PageIndex,
     fold,
     page_of,
+    refreshed_summary,
     updated_summary,
 )
 from clarion.domain.retry import backoff
@@ -168,22 +169,7 @@ class DynamoDBPageStore(_Table):
             previous = summaries.get(incident.id)
             if previous is None:
                 return False
-            status = (
-                incident.maintenance_status.value
-                if incident.maintenance_status
-                else "resolved"
-                if incident.resolved_at
-                else previous.status
-            )
-            current = previous.model_copy(
-                update={
-                    "name": dict(incident.title),
-                    "status": status,
-                    "resolved_at": incident.resolved_at,
-                    "updated_at": max(previous.updated_at, now),
-                    "next_update_at": previous.next_update_at if incident.is_open else None,
-                }
-            )
+            current = refreshed_summary(previous, incident, now)
             try:
                 self._commit(fold(index, previous, current, now), index.version, None)
                 return True

@@ -258,8 +258,31 @@ def updated_summary(
         next_update_at=next_update_at if incident.is_open and not maintenance else None,
         scheduled_for=incident.scheduled_for,
         scheduled_until=incident.scheduled_until,
+        cancelled=incident.cancelled_at is not None,
         updates=updates,
         slot=previous.slot if previous else None,
+    )
+
+
+def refreshed_summary(previous: PageIncident, incident: Incident, now: datetime) -> PageIncident:
+    """The incident's page summary brought in line with the incident when it changed without a page
+    update (maintenance cancelled): its name, status, end and whether it was called off."""
+    status = (
+        incident.maintenance_status.value
+        if incident.maintenance_status
+        else "resolved"
+        if incident.resolved_at
+        else previous.status
+    )
+    return previous.model_copy(
+        update={
+            "name": dict(incident.title),
+            "status": status,
+            "resolved_at": incident.resolved_at,
+            "updated_at": max(previous.updated_at, now),
+            "next_update_at": previous.next_update_at if incident.is_open else None,
+            "cancelled": incident.cancelled_at is not None,
+        }
     )
 
 
@@ -343,5 +366,6 @@ __all__ = [
     "bad_minutes",
     "fold",
     "page_of",
+    "refreshed_summary",
     "updated_summary",
 ]

@@ -284,11 +284,3 @@ def page_incident_from(incident: Incident, timeline: list[TimelineEntry]) -> Pag
         cancelled=incident.cancelled_at is not None,
         updates=updates,
     )
-
-
-def on_public_page(incident: Incident, timeline: list[TimelineEntry]) -> bool:
-    """Whether an incident may appear on any public artifact (page HTML, JSON API, feeds, history,
-    uptime): never a drill, and only once the status page itself was told of it by an approved (or
-    pre-approved) message: its ``page_update`` entries. A rejected, held or never-approved incident
-    stays internal (DESIGN.md decision 10)."""
-    return not incident.drill and any(e.kind == "page_update" for e in timeline)
