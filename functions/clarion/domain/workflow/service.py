@@ -512,11 +512,17 @@ class WorkflowService:
                 told["dead_letters"] = True
             except Exception:
                 told["dead_letters"] = False
-        try:
-            self.record(incident_id, "step_failed", "workflow", text, step=failed_step, error=kind)
-            told["timeline"] = True
-        except Exception:
-            told["timeline"] = False
+        told["timeline"] = False
+        delay = self.settings.retry_base_seconds
+        for attempt in range(1, self.settings.retry_attempts + 1):  # a throttled store must not lose it
+            try:
+                self.record(incident_id, "step_failed", "workflow", text, step=failed_step, error=kind)
+                told["timeline"] = True
+                break
+            except Exception:
+                if attempt < self.settings.retry_attempts:
+                    self.sleep(delay * self.settings.time_scale)
+                    delay *= 2
         try:
             inc = self.store.get_incident(incident_id)
             if inc is not None:
