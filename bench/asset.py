@@ -6,7 +6,8 @@ bytecode (ratio in one run).
 The asset is built by the same bundler as ``cdk synth``, for this interpreter's Python (bytecode is
 version-specific; the build machine compiles for the runtime only when it has that Python). "Before"
 is the asset as it was: sources only, with ``clarion/cli`` and ``clarion/local``. Each import runs in
-a fresh interpreter (``-I -S``) whose path holds only the asset and boto3, as in Lambda.
+a fresh interpreter (``-I -S -B``: no bytecode is written, as ``/var/task`` is read-only) whose
+path holds only the asset and boto3, as in Lambda.
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ def cold_import(asset: Path, boto: Path, module: str) -> float:
         f"import sys; sys.path[:0] = [{str(asset)!r}, {str(boto)!r}]; import time; t = time.perf_counter(); "
         f"import {module}; print((time.perf_counter() - t) * 1000)"
     )
-    out = subprocess.run([sys.executable, "-I", "-S", "-c", code], capture_output=True, text=True, check=True)
+    out = subprocess.run([sys.executable, "-I", "-S", "-B", "-c", code], capture_output=True, text=True, check=True)
     return float(out.stdout.strip())
 
 

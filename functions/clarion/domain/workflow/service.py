@@ -27,10 +27,9 @@ from clarion.domain.messaging.drafts import Draft, build_draft
 from clarion.domain.messaging.i18n import format_utc
 from clarion.domain.messaging.ledger import OPENINGS, Told
 from clarion.domain.runbooks.model import Runbook
+from clarion.domain.workflow.history import HISTORY_LIMIT, cycles_per_execution
 from clarion.domain.workflow.supersession import superseded_by
 from clarion.ports import IncidentStore, Mailer, Notifier, Workflow, WorkflowStore
-
-CONTINUE_AS_NEW_AFTER = 100  # monitoring iterations per execution: ~30 history events each, far below 25,000
 
 
 class ChannelError(ClarionError):
@@ -60,7 +59,8 @@ class Delivery(Protocol):
 class WorkflowSettings:
     approval_base_url: str
     time_scale: float = 1.0  # < 1 in the local mode and tests: waits and timeouts shrink
-    continue_as_new_after: int = CONTINUE_AS_NEW_AFTER
+    continue_as_new_after: int | None = None  # cycles per execution; None: from the history budget
+    history_limit: int = HISTORY_LIMIT
     min_approval_seconds: int = 1  # floor for scaled approval timeouts: a person needs a moment
     retry_attempts: int = 4
     retry_base_seconds: float = 0.5
@@ -554,10 +554,19 @@ class WorkflowService:
             "open": still_open and cadence is not None,
             "wait_seconds": self._scaled(cadence),
             "iteration": iteration + 1,
-            "continue_as_new": iteration - start >= self.settings.continue_as_new_after,
+            "continue_as_new": iteration - start >= self._cycles_per_execution(incident_id, iteration),
             "draft_id": f"update-{iteration + 1}",
             "severity": inc.severity.value,
         }
+
+    def _cycles_per_execution(self, incident_id: str, iteration: int) -> int:
+        """From the history budget and the routes the last regular update went to (the next one
+        goes to the same routes unless the severity changed, which the budget's reserve absorbs)."""
+        if self.settings.continue_as_new_after is not None:
+            return self.settings.continue_as_new_after
+        last = self.wstore.get_draft(incident_id, f"update-{iteration}") if iteration else None
+        routes = len(last.routes) if last else 0
+        return cycles_per_execution(routes, self.settings.history_limit)
 
     def continue_as_new(self, incident_id: str, iteration: int) -> dict[str, Any]:
         inc = self.incident(incident_id)
