@@ -104,7 +104,7 @@ def test_uptime_distinguishes_partial_and_major_days_and_weights_them() -> None:
     assert by_day[(DAY0 - timedelta(days=20)).date()].status is DEG
     assert up.counts == {ComponentStatus.OPERATIONAL: 87, MAJ: 1, PART: 1, DEG: 1}
     down = 120 + 0.3 * 600
-    assert up.percent == round(100 * (1 - down / (90 * 1440)), 2)
+    assert up.percent == 99.76  # 100 * (1 - down / (90 * 1440)) = 99.768..., floored
     assert uptime_by_component(["web"], incidents, NOW)["web"].percent == 100.0
 
 
@@ -146,3 +146,13 @@ def test_live_incident_carries_the_next_update_its_last_update_promised() -> Non
     assert page_incident_from(incident, timeline).next_update_at == second  # the latest promise
     resolved = incident.model_copy(update={"resolved_at": NOW + timedelta(hours=2)})
     assert page_incident_from(resolved, timeline).next_update_at is None  # nothing more to promise
+
+
+def test_uptime_of_a_short_outage_never_reads_100_percent() -> None:
+    start = DAY0 - timedelta(days=2)
+    short = [inc("blip", {"api": PART}, start, start + timedelta(minutes=5))]
+    up = uptime_by_component(["api"], short, NOW)["api"]
+    assert up.counts[PART] == 1
+    assert up.percent == 99.99  # 1.5 weighted minutes of 129,600 would round to 100.00
+    slow = [inc("slow", {"api": DEG}, start, start + timedelta(minutes=5))]
+    assert uptime_by_component(["api"], slow, NOW)["api"].percent == 100.0  # degraded is not downtime

@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import cached_property
@@ -232,7 +233,8 @@ def uptime_by_component(
             )
             clean[i] = (deg, part, major)
             down += major + PARTIAL_WEIGHT * part
-        out[cid] = Uptime(first_day, statuses, clean, round(100.0 * (1 - down / total), 2))
+        # Floored to two decimals: an outage of a few minutes reads 99.99 %, never a rounded 100 %.
+        out[cid] = Uptime(first_day, statuses, clean, math.floor(10000 * (total - down) / total) / 100)
     return out
 
 
