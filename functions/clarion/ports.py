@@ -85,6 +85,10 @@ class Workflow(Protocol):
         one execution however often this is called. Returns the execution's name."""
         ...
 
+    def stop(self, name: str, cause: str) -> None:
+        """Stop the execution of that name, if it still runs."""
+        ...
+
 
 class Clock(Protocol):
     def __call__(self) -> datetime: ...
@@ -136,3 +140,15 @@ class Notifier(Protocol):
 
 class Mailer(Protocol):
     def send(self, to: list[str], subject: str, text: str, html: str) -> str: ...
+
+
+class DeskStore(Protocol):
+    """Rate limits and single-use values of the desk's sign-in."""
+
+    def hit(self, source: str, window: str, limit: int, expires: datetime) -> bool:
+        """Count a request; False once ``limit`` requests came from ``source`` in ``window``."""
+        ...
+
+    def claim_once(self, key: str, expires: datetime) -> bool:
+        """True the first time ``key`` is claimed, False ever after (a conditional write)."""
+        ...

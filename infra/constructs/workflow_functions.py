@@ -109,7 +109,7 @@ class WorkflowFunctions(Construct):
         self.approvals = function(
             "Approvals",
             "clarion.handlers.approval_api.lambda_handler",
-            {"POWERTOOLS_SERVICE_NAME": "clarion-approvals"},
+            {"POWERTOOLS_SERVICE_NAME": "clarion-approvals", "SENDER_EMAIL": sender_email},
             15,
             url_concurrency,
         )
@@ -123,6 +123,25 @@ class WorkflowFunctions(Construct):
         self.approvals.add_to_role_policy(
             iam.PolicyStatement(
                 actions=["states:SendTaskSuccess", "states:SendTaskFailure"], resources=[state_machine_arn]
+            )
+        )
+        # The desk (same function URL, /desk): it declares, updates and resolves incidents and schedules
+        # or cancels maintenance through the workflow, and emails sign-in links.
+        self.approvals.add_to_role_policy(
+            iam.PolicyStatement(actions=["states:StartExecution"], resources=[state_machine_arn])
+        )
+        self.approvals.add_to_role_policy(
+            iam.PolicyStatement(
+                actions=["states:StopExecution"],
+                # the maintenance executions of this state machine (the ARN is format_arn's: the
+                # state machine's name is literal text in it)
+                resources=[state_machine_arn.replace(":stateMachine:", ":execution:") + ":*"],
+            )
+        )
+        self.approvals.add_to_role_policy(
+            iam.PolicyStatement(
+                actions=["ses:SendEmail"],
+                resources=[stack.format_arn(service="ses", resource="identity", resource_name=sender_email)],
             )
         )
 

@@ -139,6 +139,11 @@ class PipelineStack(Stack):
                 "End User Messaging sends from the origination identity named in the runbook (a number, sender "
                 "id or pool: different ARN types); the action is only SendTextMessage/SendVoiceMessage."
             ),
+            f"AwsSolutions-IAM5[Resource::arn:{partition}:states:{self.region}:<AWS::AccountId>:execution:"
+            f"{self.config.state_machine_name}:*]": (
+                "The desk cancels maintenance by stopping that maintenance's execution; executions are named "
+                "at run time, and the wildcard covers only executions of Clarion's own state machine."
+            ),
             "AwsSolutions-SMG4": (
                 "The HMAC key signs approval links that live minutes; rotating it on a schedule would kill "
                 "every outstanding link in the middle of an incident. Rotate it by hand between incidents."

@@ -12,6 +12,7 @@ class RecordingWorkflow:
         self.executions: dict[str, tuple[str, Signal]] = {}
         self.calls = 0
         self.fail_next = 0
+        self.stopped: list[str] = []
 
     def start(
         self, incident: Incident, signal: Signal, suffix: str = "", extra: dict[str, object] | None = None
@@ -23,6 +24,9 @@ class RecordingWorkflow:
         name = execution_name(incident, signal, suffix)
         self.executions.setdefault(name, (incident.id, signal))
         return name
+
+    def stop(self, name: str, cause: str) -> None:
+        self.stopped.append(name)
 
     def signals(self, incident_id: str) -> list[Signal]:
         return [sig for inc, sig in self.executions.values() if inc == incident_id]

@@ -11,8 +11,8 @@ import boto3
 from clarion.adapters.dynamodb_store import DynamoDBSubscriptionStore
 from clarion.domain.runbooks.model import Runbook
 from clarion.domain.subscriptions import RATE_LIMIT, SubscriptionDesk
-from clarion.handlers.subscriptions import build_app
 from clarion.local.context import LocalLambdaContext
+from clarion.web.subscribe import build_app
 
 
 def event(path: str, body: str, ip: str) -> dict[str, Any]:

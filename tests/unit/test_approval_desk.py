@@ -10,10 +10,11 @@ from urllib.parse import parse_qsl, urlsplit
 import pytest
 from clarion.domain.approvals.desk import ApprovalDesk
 from clarion.domain.approvals.links import ApprovalStatus, csrf_token, sign_link
-from clarion.domain.enums import ComponentStatus, Severity
+from clarion.domain.enums import Audience, Channel, ComponentStatus, Severity
 from clarion.domain.incident import Change, Incident, IncidentWrite
 from clarion.domain.runbooks.model import Runbook
 from clarion.domain.workflow.service import WorkflowService, WorkflowSettings
+from clarion.web.approvals import approval_email_html, render_page
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -44,6 +45,7 @@ class World:
             key=lambda: KEY,
             settings=WorkflowSettings(approval_base_url="https://approve.example"),
             clock=lambda: self.now,
+            email_html=approval_email_html,
         )
         self.desk = ApprovalDesk(
             runbook=runbook,
@@ -99,17 +101,20 @@ def test_email_holds_the_link_never_the_token(world: World) -> None:
 def test_get_and_head_any_number_of_times_decide_nothing(world: World) -> None:
     for _ in range(5):
         page = world.desk.view(world.approval_id, world.params, "/a")
-        assert page.status == 200 and 'name="csrf"' in page.html and "TOKEN-SECRET" not in page.html
+        assert page.status == 200 and 'name="csrf"' in render_page(page) and "TOKEN-SECRET" not in render_page(page)
     assert world.status() is ApprovalStatus.PENDING and world.decider.calls == []
 
 
 def test_post_with_csrf_approves_once_with_edits_on_the_timeline(world: World) -> None:
-    page = world.desk.decide(
-        world.approval_id,
-        world.form(**{"decision": "approve", "msg:customers/status_page/en": "Edited text."}),
-        "/a",
-    )
-    assert page.status == 200 and "Approved" in page.html
+    edit = {"decision": "approve", "msg:customers/status_page/en": "Edited text."}
+    unconfirmed = world.desk.decide(world.approval_id, world.form(**edit), "/a")
+    html = render_page(unconfirmed)
+    # One language edited, the other not: the page says so and asks before anything is decided.
+    assert unconfirmed.status == 409 and world.decider.calls == [] and world.status() is ApprovalStatus.PENDING
+    assert "edited the English of <em>Customers · Status page</em> but not the Spanish" in html
+    assert 'name="confirm_languages" value="yes"' in html and "Edited text." in html
+    page = world.desk.decide(world.approval_id, world.form(**edit, confirm_languages="yes"), "/a")
+    assert page.status == 200 and "Approved" in render_page(page)
     assert world.decider.calls == [
         ("succeed", "TOKEN-SECRET", {"decision": "approve", "approved_by": "bruno@ledgerly.example"})
     ]
@@ -151,7 +156,7 @@ def test_sms_edit_over_budget_is_refused_with_the_page(world: World) -> None:
     page = world.desk.decide(
         world.approval_id, world.form(decision="approve", **{"msg:customers/sms/en": "ó" * 400}), "/a"
     )
-    assert page.status == 422 and "segments" in page.html and world.status() is ApprovalStatus.PENDING
+    assert page.status == 422 and "segments" in render_page(page) and world.status() is ApprovalStatus.PENDING
 
 
 def test_superseded_link_dies_on_escalation(world: World) -> None:
@@ -200,3 +205,47 @@ def test_tampered_expiry_is_forged(world: World) -> None:
     assert world.desk.view(world.approval_id, {**world.params, "e": later}, "/a").status == 403
     other = sign_link(b"another-key" * 4, world.approval_id, 0, NOW + timedelta(hours=1))
     assert world.desk.view(world.approval_id, other, "/a").status == 403
+
+
+def test_every_language_edited_needs_no_confirmation_and_subjects_are_editable(world: World) -> None:
+    form = world.form(
+        decision="approve",
+        **{
+            "msg:customers/status_page/en": "Payments fail.",
+            "msg:customers/status_page/es": "Los pagos fallan.",
+            "subject:customers/email/en": "Payments are failing",
+        },
+    )
+    first = world.desk.decide(world.approval_id, form, "/a")
+    assert first.status == 409  # the Spanish subject was left as it was
+    assert "Customers · Email" in render_page(first)
+    form["subject:customers/email/es"] = "Los pagos fallan"
+    page = world.desk.decide(world.approval_id, form, "/a")
+    assert page.status == 200 and world.status() is ApprovalStatus.APPROVED
+    draft = world.wstore.get_draft("payments-1", "investigating")
+    assert draft is not None
+    email = draft.message(Audience.CUSTOMERS, Channel.EMAIL, "en")
+    assert email is not None and email.subject == "Payments are failing"
+    assert draft.edits["subject:customers/email/es"] == "Los pagos fallan"
+
+
+def test_a_rejection_needs_no_language_confirmation(world: World) -> None:
+    form = world.form(decision="reject", **{"msg:customers/status_page/en": "Edited text."})
+    assert world.desk.decide(world.approval_id, form, "/a").status == 200
+    assert world.status() is ApprovalStatus.REJECTED
+
+
+def test_the_page_groups_by_audience_and_channel_with_human_labels(world: World) -> None:
+    html = render_page(world.desk.view(world.approval_id, world.params, "/a"))
+    assert "Customers · SMS · Spanish" in html and "customers · sms · es" not in html
+    assert html.index('<h2 id="aud-1">Customers</h2>') < html.index("Technical audience</h2>")
+    # English and Spanish of one message in one fieldset, side by side where there is room.
+    status_page = html.split("<legend>Customers · Status page</legend>", 1)[1].split("</fieldset>", 1)[0]
+    assert 'lang="en"' in status_page and 'lang="es"' in status_page
+    assert 'name="subject:customers/email/en"' in html  # subjects are editable
+    assert 'data-sms="' in html and "segment" in html  # live count, and the server's count without script
+    assert "On the status page" in html  # the entry as customers will see it
+    for rows, body in re.findall(r'rows="(\d+)"[^>]*>([^<]*)</textarea>', html):
+        # every box shows its whole text on a phone (about 32 characters a line)
+        lines = sum(max(1, -(-len(line) // 32)) for line in body.split("\n"))
+        assert int(rows) >= lines, body

@@ -190,7 +190,7 @@ class SesMailer:
                     "Subject": {"Data": escaping.header(subject), "Charset": "UTF-8"},
                     "Body": {
                         "Text": {"Data": escaping.plain(text), "Charset": "UTF-8"},
-                        "Html": {"Data": html, "Charset": "UTF-8"},
+                        **({"Html": {"Data": html, "Charset": "UTF-8"}} if html else {}),
                     },
                 }
             },

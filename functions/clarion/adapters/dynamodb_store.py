@@ -519,3 +519,28 @@ class DynamoDBSubscriptionStore(_Table):
 
     def drop_code(self, phone: str) -> None:
         self.client.delete_item(TableName=self.table, Key={"pk": {"S": f"OPTIN#{phone}"}, "sk": {"S": "META"}})
+
+
+class DynamoDBDeskStore(DynamoDBSubscriptionStore):
+    """The desk's rate-limit counters (as the subscribe endpoint's) and used sign-in links, in the
+    incident table, expiring through TTL::
+
+    ONCE#<key>   META   a single-use value that was used (a sign-in link's nonce)
+    """
+
+    def claim_once(self, key: str, expires: datetime) -> bool:
+        try:
+            self.client.put_item(
+                TableName=self.table,
+                Item={
+                    "pk": {"S": f"ONCE#{key}"},
+                    "sk": {"S": "META"},
+                    "expires_at": {"N": str(int(expires.timestamp()))},
+                },
+                ConditionExpression="attribute_not_exists(pk)",
+            )
+            return True
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+                return False
+            raise

@@ -36,3 +36,11 @@ class StepFunctionsWorkflow:
             if exc.response.get("Error", {}).get("Code") != "ExecutionAlreadyExists":
                 raise
         return name
+
+    def stop(self, name: str, cause: str) -> None:
+        """Stop an execution by name; one already finished (or never started) is left as it is."""
+        arn = self.state_machine_arn.replace(":stateMachine:", ":execution:") + f":{name}"
+        try:
+            self.client.stop_execution(executionArn=arn, cause=cause)
+        except ClientError:
+            return

@@ -24,6 +24,34 @@ from clarion.domain.runbooks.model import Runbook
 from clarion.runbook_loader import load_runbook
 
 STATE_FILE = Path(os.environ.get("CLARION_LOCAL_STATE", ".clarion/local.json"))
+PROJECT = Path(__file__).resolve().parents[3]  # the checkout Clarion runs from (an editable install)
+
+
+def find_runbooks(given: Path | None) -> Path:
+    """The runbook set a command uses: ``--runbooks`` when given; otherwise ``$CLARION_RUNBOOKS``, a
+    ``runbooks/`` folder in the working directory or one of its parents, or the project's own sample.
+    Raises a :class:`CliError` naming every place it looked."""
+    if given is not None:
+        if (given / "clarion.yaml").is_file():
+            return given
+        raise CliError(f"no runbook set at {given.resolve()} (no clarion.yaml there); pass --runbooks PATH")
+    looked: list[str] = []
+    env = os.environ.get("CLARION_RUNBOOKS")
+    candidates: list[Path] = []
+    if env:
+        candidates.append(Path(env))
+    cwd = Path.cwd()
+    candidates += [folder / "runbooks" for folder in (cwd, *cwd.parents)]
+    candidates.append(PROJECT / "runbooks")
+    for candidate in candidates:
+        if (candidate / "clarion.yaml").is_file():
+            return candidate
+        looked.append(str(candidate))
+    raise CliError(
+        "no runbook set found; looked for clarion.yaml in "
+        + (f"$CLARION_RUNBOOKS ({env}), " if env else "")
+        + f"runbooks/ of {cwd} and its parents, and {PROJECT / 'runbooks'}: pass --runbooks PATH"
+    )
 
 
 class CliError(ClarionError):
@@ -65,7 +93,7 @@ def _runbook(path: Path) -> Runbook:
         ) from None
 
 
-def local_backend(runbooks: Path) -> Backend:
+def local_backend(runbooks: Path | None) -> Backend:
     if not STATE_FILE.is_file():
         raise CliError(f"no local Clarion is running ({STATE_FILE} is missing): start one with `clarion local up`")
     state = json.loads(STATE_FILE.read_text())
@@ -88,7 +116,7 @@ def local_backend(runbooks: Path) -> Backend:
     ddb, sfn = client("dynamodb"), client("stepfunctions")
     return Backend(
         name="local",
-        runbook=_runbook(Path(state.get("runbooks", runbooks))),
+        runbook=_runbook(Path(state["runbooks"]) if state.get("runbooks") else find_runbooks(runbooks)),
         store=DynamoDBIncidentStore(state["table"], ddb),
         wstore=DynamoDBWorkflowStore(state["table"], ddb),
         workflow=StepFunctionsWorkflow(state["state_machine_arn"], sfn),
@@ -99,7 +127,7 @@ def local_backend(runbooks: Path) -> Backend:
     )
 
 
-def deployed_backend(runbooks: Path, stack: str, region: str | None) -> Backend:
+def deployed_backend(runbooks: Path | None, stack: str, region: str | None) -> Backend:
     try:
         session = boto3.session.Session(region_name=region)
         cfn = session.client("cloudformation")
@@ -127,7 +155,7 @@ def deployed_backend(runbooks: Path, stack: str, region: str | None) -> Backend:
     table = outputs["IncidentTableName"]
     return Backend(
         name=stack,
-        runbook=_runbook(runbooks),
+        runbook=_runbook(find_runbooks(runbooks)),
         store=DynamoDBIncidentStore(table, ddb),
         wstore=DynamoDBWorkflowStore(table, ddb),
         workflow=StepFunctionsWorkflow(outputs["StateMachineArn"], sfn),

@@ -17,20 +17,6 @@ from typing import Any
 from clarion.cli.backend import Backend, CliError
 from clarion.domain.alarms.events import DRILL_TAG, state_change_event
 
-SCENARIOS: dict[str, dict[str, Any]] = {
-    "public-api": {
-        "alarm": "drill-public-api-throttles",
-        "namespace": "AWS/ApiGateway",
-        "dimensions": {"ApiName": "public-drill"},
-        "about": "SEV4, status page only, no approval",
-    },
-    "checkout-errors": {
-        "alarm": "checkout-api-drill-5xx",
-        "namespace": "AWS/ApiGateway",
-        "about": "SEV2, approval by the communications managers",
-    },
-    "login-down": {"alarm": "login-errors-drill", "about": "SEV1, holding statement if nobody approves"},
-}
 MILESTONES = [
     "opened",
     "workflow_started",
@@ -70,27 +56,37 @@ class DrillReport:
 
 def run_drill(
     backend: Backend,
-    scenario: str,
+    scenario: str | None,
     *,
     wait_seconds: float = 120,
     on_progress: Callable[[str], None] | None = None,
     sleep: Callable[[float], None] = time.sleep,
 ) -> DrillReport:
-    if scenario not in SCENARIOS:
-        raise CliError(f"unknown scenario {scenario!r}; scenarios: {', '.join(SCENARIOS)}")
-    spec = SCENARIOS[scenario]
+    drills = {d.name: d for d in backend.runbook.rules.drills}
+    if not drills:
+        raise CliError("the runbook set has no drills: add some under `drills:` in rules.yaml (see runbooks/README.md)")
+    if scenario is None:
+        scenario = next(iter(drills))
+    if scenario not in drills:
+        raise CliError(f"unknown scenario {scenario!r}; the runbook's drills: {', '.join(drills)}")
+    spec = drills[scenario]
     say = on_progress or (lambda _m: None)
     t0 = datetime.now(UTC)
-    kw = {k: spec[k] for k in ("namespace", "dimensions") if k in spec}
-    fired = backend.invoke_intake(state_change_event(spec["alarm"], "ALARM", t0, tags={DRILL_TAG: "true"}, **kw))
+    kw: dict[str, Any] = {"namespace": spec.namespace} if spec.namespace else {}
+    if spec.dimensions:
+        kw["dimensions"] = dict(spec.dimensions)
+    tags = {**spec.tags, DRILL_TAG: "true"}
+    fired = backend.invoke_intake(state_change_event(spec.alarm, "ALARM", t0, tags=tags, **kw))
     if fired.get("action") != "opened" or not fired.get("opened"):
         raise CliError(
-            f"the drill alarm {spec['alarm']} opened no incident ({fired.get('action')}: "
-            f"{fired.get('detail', '')}); is a real incident open for that group?"
+            f"the drill alarm {spec.alarm} opened no incident ({fired.get('action')}: "
+            f"{fired.get('detail', '')}); is a real incident open for that group? "
+            f"(`clarion runbooks match {spec.alarm}` shows the rule it hits)"
         )
     incident_id = fired["opened"][0]
     report = DrillReport(scenario, incident_id)
-    say(f"alarm fired: drill incident {incident_id} ({spec['about']})")
+    about = f"{spec.severity.value}" + (f", {spec.about}" if spec.about else "")
+    say(f"alarm fired: drill incident {incident_id} ({about})")
 
     def kinds() -> set[str]:
         return {e.kind for e in backend.store.timeline(incident_id)}
@@ -112,7 +108,7 @@ def run_drill(
     )
     say("first messages handled" if published else "first messages did not go out in time")
     cleared_at = max(datetime.now(UTC), t0 + timedelta(milliseconds=1))  # after the ALARM, whatever the clock
-    backend.invoke_intake(state_change_event(spec["alarm"], "OK", cleared_at, tags={DRILL_TAG: "true"}, **kw))
+    backend.invoke_intake(state_change_event(spec.alarm, "OK", cleared_at, tags=tags, **kw))
     report.completed = wait_for("the resolution and post-mortem reminder", lambda k: "postmortem_drafted" in k)
     say("resolved" if report.completed else "resolution did not complete in time")
 

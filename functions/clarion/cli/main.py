@@ -1,6 +1,7 @@
 """`clarion`: the operator's command-line tool.
 
 clarion runbooks validate [PATH]   schema, cross-references and message-quality lint
+clarion runbooks match ALARM       which rule an alarm hits
 clarion demo                       a whole incident on the embedded AWS emulator
 """
 
@@ -39,9 +40,42 @@ console = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
 
 
+def _version(value: bool) -> None:
+    if value:
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            console.print(f"clarion {version('clarion')}")
+        except PackageNotFoundError:  # pragma: no cover - running from a source tree without install
+            console.print("clarion (not installed)")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    show_version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
+    ] = False,
+) -> None:
+    """Clarion: CloudWatch alarms to approved, timely customer communication."""
+
+
+def _runbooks_or_exit(path: Path | None) -> Path:
+    from clarion.cli.backend import CliError, find_runbooks
+
+    try:
+        return find_runbooks(path)
+    except CliError as exc:
+        err.print(f"[red]✗[/red] {exc}", highlight=False)
+        raise typer.Exit(1) from None
+
+
 @runbooks_app.command("validate")
 def runbooks_validate(
-    path: Annotated[Path, typer.Argument(help="Folder holding clarion.yaml, components.yaml, ...")] = Path("runbooks"),
+    path: Annotated[
+        Path | None,
+        typer.Argument(help="Folder holding clarion.yaml, components.yaml, ... (default: the project's runbooks)."),
+    ] = None,
     strict: Annotated[bool, typer.Option("--strict", help="Treat warnings (jargon) as errors.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the problems as JSON.")] = False,
 ) -> None:
@@ -53,6 +87,7 @@ def runbooks_validate(
     """
     from clarion.runbook_loader import validate_runbook
 
+    path = _runbooks_or_exit(path)
     runbook, problems = validate_runbook(path)
     failing = [p for p in problems if p.level == "error" or strict]
     if as_json:
@@ -91,6 +126,83 @@ def runbooks_validate(
     raise typer.Exit(1 if failing else 0)
 
 
+@runbooks_app.command("match")
+def runbooks_match(
+    alarm_name: Annotated[str, typer.Argument(help="The CloudWatch alarm's name.")],
+    namespace: Annotated[str | None, typer.Option(help="The alarm metric's namespace, e.g. AWS/ApiGateway.")] = None,
+    dimension: Annotated[list[str] | None, typer.Option(help="A metric dimension NAME=VALUE (repeatable).")] = None,
+    tag: Annotated[list[str] | None, typer.Option(help="An alarm tag KEY=VALUE (repeatable).")] = None,
+    runbooks: Annotated[Path | None, typer.Option(help="The runbook set (default: the project's runbooks).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Which rule an alarm hits (rules are tried in file order, first match wins), with its
+    components, group and severity; or, when none does, why each rule did not match.
+    Exit status 1 when no rule matches.
+
+    Example: clarion runbooks match checkout-api-prod-5xx-rate --namespace AWS/ApiGateway
+    """
+    from clarion.domain.errors import RunbookError
+    from clarion.domain.runbooks.matching import explain_match
+    from clarion.runbook_loader import load_runbook
+
+    path = _runbooks_or_exit(runbooks)
+    pairs: dict[str, dict[str, str]] = {"--dimension": {}, "--tag": {}}
+    for option, values in (("--dimension", dimension or []), ("--tag", tag or [])):
+        for item in values:
+            key, sep, value = item.partition("=")
+            if not sep or not key:
+                err.print(f"[red]✗[/red] {option} {item!r}: write KEY=VALUE", highlight=False)
+                raise typer.Exit(2)
+            pairs[option][key] = value
+    try:
+        runbook = load_runbook(path, lint=False)
+    except RunbookError as exc:
+        err.print(f"[red]✗[/red] the runbook set {path} is invalid; run `clarion runbooks validate {path}`")
+        for problem in exc.problems:
+            err.print(problem, markup=False, highlight=False)
+        raise typer.Exit(1) from None
+    result = explain_match(
+        runbook, alarm_name, namespace=namespace, dimensions=pairs["--dimension"], tags=pairs["--tag"]
+    )
+    rule = result.rule
+    if as_json:
+        data: dict[str, object] = {
+            "alarm": alarm_name,
+            "rule": None,
+            "if": result.assumed,
+            "misses": dict(result.misses),
+        }
+        if rule:
+            data["rule"] = {
+                "id": rule.id,
+                "components": rule.components,
+                "group": runbook.component(rule.components[0]).group,
+                "severity": rule.severity.value,
+                "component_status": rule.component_status,
+            }
+        console.print_json(json.dumps(data))
+    elif rule is None:
+        err.print(f"[red]✗[/red] {alarm_name}: no rule matches; this alarm opens no incident", highlight=False)
+        for rule_id, why in result.misses:
+            err.print(f"  {rule_id}: {why}", highlight=False, markup=False)
+    else:
+        group = runbook.component(rule.components[0]).group
+        console.print(f"[green]✓[/green] {alarm_name} → rule [bold]{rule.id}[/bold]", highlight=False)
+        if result.assumed:
+            console.print(
+                f"  if {' and '.join(result.assumed)} (give --namespace, --dimension or --tag to check)",
+                highlight=False,
+            )
+        console.print(f"  components: {', '.join(rule.components)} ({rule.component_status})", highlight=False)
+        console.print(f"  group:      {group}", highlight=False)
+        policy = runbook.policy(rule.severity)
+        approval = "approval first" if policy.approval.required else "no approval"
+        console.print(f"  severity:   {rule.severity.value} ({approval})", highlight=False)
+        if result.misses:
+            console.print(f"  ({len(result.misses)} earlier rule(s) did not match)", highlight=False)
+    raise typer.Exit(0 if rule else 1)
+
+
 def _template_count(runbook: Runbook) -> int:
     return sum(
         len(chans) for phases in runbook.templates.values() for tset in phases.values() for chans in tset.values()
@@ -100,7 +212,7 @@ def _template_count(runbook: Runbook) -> int:
 @app.command()
 def demo(
     out: Annotated[Path, typer.Option(help="Where to write the status page, outbox and timeline.")] = Path("out/demo"),
-    runbooks: Annotated[Path | None, typer.Option(help="Runbook set to use (default: the shipped sample).")] = None,
+    runbooks: Annotated[Path | None, typer.Option(help="Runbook set to use (default: the project's runbooks).")] = None,
     interactive: Annotated[
         bool,
         typer.Option("--interactive", help="Wait for you to click the approval links instead of approving."),
@@ -138,7 +250,8 @@ def demo(
     def ask(link: str) -> None:
         console.print(f"\n[bold yellow]Open this approval link in your browser and decide:[/bold yellow]\n{link}\n")
 
-    scale = 1 / 30 if interactive else None
+    scale = 1 / 60 if interactive else None  # a person: the hour's cadence takes a minute
+    runbooks = _runbooks_or_exit(runbooks)
     try:
         kwargs = {"time_scale": scale} if scale else {}
         report = run_demo(
@@ -169,7 +282,9 @@ def demo(
 @page_app.command("preview")
 def page_preview(
     out: Annotated[Path, typer.Option(help="Folder to write the page into.")] = Path("out/page"),
-    runbooks: Annotated[Path, typer.Option(help="Runbook set to render.")] = Path("runbooks"),
+    runbooks: Annotated[
+        Path | None, typer.Option(help="Runbook set to render (default: the project's runbooks).")
+    ] = None,
     past: Annotated[int, typer.Option(min=0, help="Past incidents in the sample history.")] = 40,
     active: Annotated[int, typer.Option(min=0, help="Active incidents in the sample history.")] = 2,
     maintenance: Annotated[int, typer.Option(min=0, help="Scheduled maintenance windows.")] = 1,
@@ -187,6 +302,7 @@ def page_preview(
     from clarion.status_page.render import SiteRenderer
     from clarion.status_page.sample import sample_history
 
+    runbooks = _runbooks_or_exit(runbooks)
     try:
         runbook = load_runbook(runbooks)
     except RunbookError as exc:

@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from botocore.exceptions import ClientError
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
@@ -47,7 +46,10 @@ maintenance_app = typer.Typer(help="Scheduled maintenance.", no_args_is_help=Tru
 Local = Annotated[bool, typer.Option("--local", help="Act on the emulator started by `clarion local up`.")]
 Stack = Annotated[str, typer.Option(help="The deployed pipeline stack.")]
 Region = Annotated[str | None, typer.Option(help="AWS region of the pipeline stack (default: your CLI's).")]
-Runbooks = Annotated[Path, typer.Option(help="The runbook set.")]
+Runbooks = Annotated[
+    Path | None,
+    typer.Option(help="The runbook set (default: ./runbooks or a parent's, $CLARION_RUNBOOKS, or the sample)."),
+]
 Json = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 Untranslated = Annotated[
     bool,
@@ -76,7 +78,7 @@ def parse_texts(values: list[str] | None, option: str, runbook: Runbook) -> dict
     return out
 
 
-def _backend(local: bool, stack: str, region: str | None, runbooks: Path) -> Backend:
+def _backend(local: bool, stack: str, region: str | None, runbooks: Path | None) -> Backend:
     if local:
         from clarion.handlers.observability import logger
 
@@ -143,13 +145,30 @@ def _summary(inc: Incident) -> dict[str, Any]:
     }
 
 
+_TIME_COLUMNS = {"at", "started_at", "resolved_at", "scheduled_for", "scheduled_until"}
+_HEADINGS = {"started_at": "started", "resolved_at": "resolved", "scheduled_for": "from", "scheduled_until": "until"}
+
+
+def _cell(column: str, value: Any) -> str:
+    if isinstance(value, dict):
+        return ", ".join(value)
+    if column in _TIME_COLUMNS and isinstance(value, str) and value:
+        from clarion.web.render import human_time
+
+        return human_time(datetime.fromisoformat(value))
+    return "" if value is None else str(value)
+
+
 def _table(rows: list[dict[str, Any]], columns: list[str], title: str) -> None:
+    """Ids are never cut or wrapped (people copy them into the next command); times read as a person
+    says them ("14:05 UTC" today, with the date otherwise); long text wraps."""
     table = Table(title=title)
     for c in columns:
-        table.add_column(c)
+        whole = c in ("id", "kind", "severity", "status", "step", "seconds") or c in _TIME_COLUMNS
+        table.add_column(_HEADINGS.get(c, c), no_wrap=whole, min_width=len(_HEADINGS.get(c, c)))
     for r in rows:
         # Stored text is printed literally: a title like "[/]" is not rich markup.
-        table.add_row(*(escape(", ".join(r[c]) if isinstance(r.get(c), dict) else str(r.get(c))) for c in columns))
+        table.add_row(*(escape(_cell(c, r.get(c))) for c in columns))
     console.print(table)
 
 
@@ -158,7 +177,7 @@ def _table(rows: list[dict[str, Any]], columns: list[str], title: str) -> None:
 
 @local_app.command("up")
 def local_up(
-    runbooks: Runbooks = Path("runbooks"),
+    runbooks: Runbooks = None,
     moto_port: Annotated[int, typer.Option(help="Port of the emulator (0: any free port).")] = 0,
     port: Annotated[int, typer.Option(help="Port of the approval page, status page and outbox.")] = 8800,
     time_scale: Annotated[float, typer.Option(help="Shrink waits: 0.01 turns an hour into 36 s.")] = 0.01,
@@ -169,13 +188,20 @@ def local_up(
             "connection (repeat for several), e.g. s3.PutObject=500x1@5 fails the fifth PutObject once."
         ),
     ] = None,
+    approval_timeout: Annotated[
+        int,
+        typer.Option(min=60, help="Seconds a person has to approve, whatever the time scale (the policy's if longer)."),
+    ] = 600,
 ) -> None:
     """Start the embedded AWS emulator with the whole pipeline in it, and serve the approval page,
-    the status page and the outbox on 127.0.0.1, until Ctrl-C. Other commands reach it with --local.
-    With --fault, rehearse the pipeline under AWS faults; `clarion drill --local` reports how it coped.
+    the desk, the status page and the outbox on 127.0.0.1, until Ctrl-C. Other commands reach it
+    with --local. Waits and cadences shrink by --time-scale; approvals never get less than
+    --approval-timeout, so a person can answer. With --fault, rehearse the pipeline under AWS faults;
+    `clarion drill --local` reports how it coped.
 
     Example: clarion local up --fault sns.Publish=throttlex1@1   (then: clarion drill --local)
     """
+    from clarion.cli.backend import find_runbooks
     from clarion.handlers.observability import logger
     from clarion.local.environment import LocalEnvironment
     from clarion.local.faults import FaultInjector, FaultSpecError
@@ -186,6 +212,8 @@ def local_up(
     logger.setLevel("ERROR")
     if not 0 < time_scale <= 1:
         raise _fail(CliError("--time-scale must be above 0 and at most 1"))
+    with _user_errors():
+        runbooks = find_runbooks(runbooks)
     try:
         runbook = load_runbook(runbooks)
     except Exception as exc:
@@ -202,7 +230,8 @@ def local_up(
     except OSError as exc:
         emulator.stop()
         raise _fail(CliError(f"port {port} is taken ({exc}); pass --port")) from None
-    env.wire(runbook, approval_base_url=server.url, time_scale=time_scale)
+    steps, _ = env.wire(runbook, approval_base_url=server.url, time_scale=time_scale)
+    steps.settings.min_approval_seconds = approval_timeout
     n = env.names
     from clarion.cli.backend import write_local_state
 
@@ -217,10 +246,14 @@ def local_up(
             "pid": __import__("os").getpid(),
         }
     )
-    console.print(f"[green]✓[/green] Clarion is running locally (time scale {time_scale})")
+    console.print(
+        f"[green]✓[/green] Clarion is running locally (time scale {time_scale}; approvers get at least "
+        f"{approval_timeout // 60} min)"
+    )
     console.print(f"  emulator:     {emulator.endpoint_url}")
     console.print(f"  status page:  {server.url}/page/index.html")
-    console.print(f"  outbox:       {server.url}/outbox")
+    console.print(f"  outbox:       {server.url}/outbox   (approval and desk sign-in emails land here)")
+    console.print(f"  desk:         {server.url}/desk     (sign in as someone in roles.yaml)")
     console.print("  try:          clarion drill --local   |   clarion incident open --local --help")
     for f in faults.faults:
         console.print(f"  fault:        {f}  (what happened: {server.url}/faults.json)", highlight=False, markup=False)
@@ -265,7 +298,7 @@ def incident_open(
     local: Local = False,
     stack: Stack = DEFAULT_STACK,
     region: Region = None,
-    runbooks: Runbooks = Path("runbooks"),
+    runbooks: Runbooks = None,
     as_json: Json = False,
 ) -> None:
     """Declare an incident no alarm raised. The same workflow and approvals run.
@@ -317,7 +350,7 @@ def incident_update(
     local: Local = False,
     stack: Stack = DEFAULT_STACK,
     region: Region = None,
-    runbooks: Runbooks = Path("runbooks"),
+    runbooks: Runbooks = None,
     as_json: Json = False,
 ) -> None:
     """Change an incident's status, cause, expected resolution or severity, and post an update now
@@ -364,7 +397,7 @@ def incident_resolve(
     local: Local = False,
     stack: Stack = DEFAULT_STACK,
     region: Region = None,
-    runbooks: Runbooks = Path("runbooks"),
+    runbooks: Runbooks = None,
     as_json: Json = False,
 ) -> None:
     """Resolve an incident: resolution messages, status page, post-mortem reminder.
@@ -389,7 +422,7 @@ def incident_list(
     local: Local = False,
     stack: Stack = DEFAULT_STACK,
     region: Region = None,
-    runbooks: Runbooks = Path("runbooks"),
+    runbooks: Runbooks = None,
     as_json: Json = False,
 ) -> None:
     """List incidents, newest first.
@@ -412,7 +445,7 @@ def incident_show(
     local: Local = False,
     stack: Stack = DEFAULT_STACK,
     region: Region = None,
-    runbooks: Runbooks = Path("runbooks"),
+    runbooks: Runbooks = None,
     as_json: Json = False,
 ) -> None:
     """Show an incident, its timeline and who was told of it (or its post-mortem draft).
@@ -478,7 +511,7 @@ def maintenance_schedule(
     local: Local = False,
     stack: Stack = DEFAULT_STACK,
     region: Region = None,
-    runbooks: Runbooks = Path("runbooks"),
+    runbooks: Runbooks = None,
     as_json: Json = False,
 ) -> None:
     """Announce maintenance now; it starts and completes on schedule, and alarms of its components
@@ -516,7 +549,7 @@ def maintenance_list(
     local: Local = False,
     stack: Stack = DEFAULT_STACK,
     region: Region = None,
-    runbooks: Runbooks = Path("runbooks"),
+    runbooks: Runbooks = None,
     as_json: Json = False,
 ) -> None:
     """List maintenance windows, newest first.
@@ -538,7 +571,7 @@ def maintenance_cancel(
     local: Local = False,
     stack: Stack = DEFAULT_STACK,
     region: Region = None,
-    runbooks: Runbooks = Path("runbooks"),
+    runbooks: Runbooks = None,
     as_json: Json = False,
 ) -> None:
     """Cancel maintenance: its workflow stops, whoever was told of the window hears that it is
@@ -552,9 +585,7 @@ def maintenance_cancel(
 
         pages = DynamoDBPageStore(b.store.table, b.store.client)
         m = cancel_maintenance(b.store, b.workflow, maintenance_id, actor=_actor(), now=datetime.now(UTC), pages=pages)
-    arn = b.workflow.state_machine_arn.replace(":stateMachine:", ":execution:") + f":{maintenance_id}-maintenance"
-    with contextlib.suppress(ClientError):  # already finished, or never started: nothing to stop
-        b.sfn.stop_execution(executionArn=arn, cause="maintenance cancelled")
+    b.workflow.stop(f"{maintenance_id}-maintenance", "maintenance cancelled")  # finished already: nothing to stop
     _done(
         as_json,
         _summary(m),
@@ -567,13 +598,17 @@ def maintenance_cancel(
 
 def drill(
     scenario: Annotated[
-        str, typer.Option(help="public-api (SEV4), checkout-errors (SEV2) or login-down (SEV1).")
-    ] = "public-api",
+        str | None,
+        typer.Option(
+            help="A drill of the runbook set (`drills:` in rules.yaml; the sample: public-api, "
+            "checkout-errors, login-down). Default: the first."
+        ),
+    ] = None,
     wait: Annotated[float, typer.Option(help="Seconds to wait for each phase.")] = 120,
     local: Local = False,
     stack: Stack = DEFAULT_STACK,
     region: Region = None,
-    runbooks: Runbooks = Path("runbooks"),
+    runbooks: Runbooks = None,
     as_json: Json = False,
 ) -> None:
     """A game day through the real pipeline: a synthetic alarm marked as a drill (nothing reaches

@@ -22,8 +22,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from jinja2 import Environment
-
 from clarion.domain.messaging.sms import count_segments
 from clarion.domain.runbooks.model import Runbook, localized
 
@@ -52,8 +50,14 @@ class SubscriptionStore(Protocol):
 
 @dataclass(frozen=True)
 class Answer:
+    """What the endpoint answers; the web package renders it (the domain holds no HTML)."""
+
     status: int
-    html: str
+    page: str  # the status page's name: the heading
+    text: str
+    lang: str = "en"
+    confirm: str = ""  # the phone number whose code the form asks for
+    error: bool = False
 
 
 def filter_policy(components: list[str], language: str) -> dict[str, list[str]]:
@@ -61,14 +65,6 @@ def filter_policy(components: list[str], language: str) -> dict[str, list[str]]:
     if components:
         policy["components"] = sorted(components)
     return policy
-
-
-_PAGE = Environment(autoescape=True).from_string("""<!doctype html><html lang="{{ lang }}"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1"><meta name="robots" content="noindex">
-<title>{{ page }}</title></head><body><main><h1>{{ page }}</h1><p{% if error %} role="alert"{% endif %}>{{ text }}</p>
-{% if confirm %}<form method="post" action="confirm"><input type="hidden" name="phone" value="{{ confirm }}">
-<label for="code">Code</label> <input id="code" name="code" inputmode="numeric" autocomplete="one-time-code" required>
-<button type="submit">Confirm</button></form>{% endif %}</main></body></html>""")
 
 
 @dataclass
@@ -82,10 +78,7 @@ class SubscriptionDesk:
     clock: Callable[[], datetime]
 
     def _answer(self, status: int, text: str, lang: str = "en", confirm: str = "", error: bool = False) -> Answer:
-        return Answer(
-            status,
-            _PAGE.render(page=self.runbook.settings.page.name, text=text, lang=lang, confirm=confirm, error=error),
-        )
+        return Answer(status, self.runbook.settings.page.name, text, lang, confirm, error)
 
     def _limited(self, source: str) -> bool:
         now = self.clock()

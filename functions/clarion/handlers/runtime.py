@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import boto3
 from pydantic import BaseModel, ConfigDict, Field
@@ -36,6 +36,10 @@ from clarion.domain.workflow.service import WorkflowService, WorkflowSettings
 from clarion.handlers.settings import load_settings
 from clarion.runbook_loader import load_runbook
 from clarion.status_page.render import SiteRenderer
+from clarion.web.approvals import approval_email_html
+
+if TYPE_CHECKING:
+    from clarion.web.desk import Desk
 
 
 class PageTarget(BaseModel):
@@ -103,6 +107,7 @@ def build(
         settings=WorkflowSettings(approval_base_url=wiring.approval_base_url, time_scale=wiring.time_scale),
         clock=clock,
         sleep=sleep,
+        email_html=approval_email_html,
     )
     if wiring.dead_letter_queue_url:
         sqs, url = client("sqs"), wiring.dead_letter_queue_url
@@ -222,3 +227,47 @@ def _deployed_desk() -> ApprovalDesk:
 
 def deployed_approval_desk() -> ApprovalDesk:
     return _deployed_desk()
+
+
+def build_desk(runbook: Runbook, wiring: Wiring, client: Callable[..., Any], key: Callable[[], bytes]) -> Desk:
+    """The web desk on the same table, workflow and mailer as the workflow service."""
+    from clarion.adapters.dynamodb_store import DynamoDBDeskStore
+    from clarion.web.desk import Desk
+
+    ddb = client("dynamodb")
+    return Desk(
+        runbook=runbook,
+        store=DynamoDBIncidentStore(wiring.table, ddb),
+        wstore=DynamoDBWorkflowStore(wiring.table, ddb),
+        workflow=StepFunctionsWorkflow(wiring.state_machine_arn, client("stepfunctions")),
+        mailer=SesMailer(wiring.sender, client("sesv2"), wiring.configuration_set),
+        limits=DynamoDBDeskStore(wiring.table, ddb),
+        key=key,
+        base_url=wiring.approval_base_url,
+    )
+
+
+class WebDeskEnv(DeskEnv):
+    """What the web desk (``/desk`` on the approval function) needs besides the approval desk's."""
+
+    state_machine_arn: str = Field(alias="STATE_MACHINE_ARN", pattern=r"^arn:aws[a-z-]*:states:")
+    sender_email: str = Field(alias="SENDER_EMAIL", min_length=3)
+
+
+@lru_cache(maxsize=1)
+def deployed_desk() -> Desk:  # pragma: no cover - exercised in AWS
+    env = load_settings(WebDeskEnv)
+    wiring = Wiring(
+        table=env.table_name,
+        state_machine_arn=env.state_machine_arn,
+        approval_base_url="",  # links point where the request came: the function URL
+        sender=env.sender_email,
+        topics={},
+        page_targets=[],
+    )
+    return build_desk(
+        load_runbook(env.runbook_path, lint=False),
+        wiring,
+        lambda service, region=None: boto3.client(service, **with_retries(service, region_name=region)),
+        secret_key(env.hmac_secret_id),
+    )

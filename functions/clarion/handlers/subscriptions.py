@@ -1,80 +1,17 @@
-"""The subscribe endpoint behind the status page's form: a Lambda function URL routed by
-Powertools' event handler.
-
-    POST /subscribe   protocol=email|sms, endpoint, components (repeated), language
-    POST /confirm     phone, code (SMS opt-in)
-"""
+"""The subscribe function: a Lambda function URL serving the web package's subscribe app
+(``clarion.web.subscribe``)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
-from urllib.parse import parse_qs
 
-from aws_lambda_powertools.event_handler import LambdaFunctionUrlResolver, Response
+from aws_lambda_powertools.event_handler import LambdaFunctionUrlResolver
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from clarion.domain.subscriptions import Answer, SubscriptionDesk
+from clarion.domain.subscriptions import SubscriptionDesk
 from clarion.handlers.observability import logger, metrics
-
-HEADERS = {
-    "Cache-Control": "no-store",
-    "X-Frame-Options": "DENY",
-    "X-Content-Type-Options": "nosniff",
-    "Content-Security-Policy": "default-src 'none'; form-action 'self'; frame-ancestors 'none'",
-}
-
-
-def _form(body: str) -> dict[str, Any]:
-    parsed = parse_qs(body[:20_000], keep_blank_values=True)
-    return {k: (v if k == "components" else v[0]) for k, v in parsed.items()}
-
-
-def build_app(get_desk: Callable[[], SubscriptionDesk]) -> LambdaFunctionUrlResolver:
-    """``get_desk`` returns the desk; the deployed function builds it once, at the first request."""
-    app = LambdaFunctionUrlResolver()
-
-    def respond(answer: Answer) -> Response[str]:
-        metrics.add_metric(name=f"Subscribe{answer.status}", unit="Count", value=1)
-        return Response(
-            status_code=answer.status, content_type="text/html; charset=utf-8", body=answer.html, headers=dict(HEADERS)
-        )
-
-    def source() -> str:
-        return app.current_event.request_context.http.source_ip or "unknown"
-
-    def body() -> str | None:
-        try:
-            return app.current_event.decoded_body or ""
-        except (UnicodeDecodeError, ValueError):
-            return None
-
-    def unreadable() -> Response[str]:
-        return Response(
-            status_code=400,
-            content_type="text/plain; charset=utf-8",
-            body="The form was not sent as UTF-8 text.",
-            headers=dict(HEADERS),
-        )
-
-    @app.post("/subscribe")
-    def subscribe() -> Response[str]:
-        raw = body()
-        if raw is None:
-            return unreadable()
-        answer = get_desk().subscribe(_form(raw), source())
-        logger.info("subscribe", extra={"status": answer.status})  # never the address
-        return respond(answer)
-
-    @app.post("/confirm")
-    def confirm() -> Response[str]:
-        raw = body()
-        if raw is None:
-            return unreadable()
-        return respond(get_desk().confirm(_form(raw), source()))
-
-    return app
+from clarion.web.subscribe import build_app
 
 
 @lru_cache(maxsize=1)

@@ -18,6 +18,7 @@ import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
@@ -83,6 +84,39 @@ def _http(url: str, data: dict[str, str] | None = None, method: str | None = Non
         return exc.code, exc.read().decode()
 
 
+class _FormReader(HTMLParser):
+    """The fields a browser would submit from the approval page: inputs (hidden and text) and
+    textareas, by name."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.fields: dict[str, str] = {}
+        self._textarea: str | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = dict(attrs)
+        name = a.get("name")
+        if tag == "input" and name and a.get("type") in ("hidden", "text"):
+            self.fields[name] = a.get("value") or ""
+        elif tag == "textarea" and name:
+            self._textarea = name
+            self.fields[name] = ""
+
+    def handle_data(self, data: str) -> None:
+        if self._textarea:
+            self.fields[self._textarea] += data
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "textarea":
+            self._textarea = None
+
+
+def page_form(html: str) -> dict[str, str]:
+    reader = _FormReader()
+    reader.feed(html)
+    return reader.fields
+
+
 def approve(
     link: str, *, edits: dict[str, str] | None = None, decision: str = "approve"
 ) -> tuple[int, str, dict[str, str]]:
@@ -90,19 +124,16 @@ def approve(
     POST's status and page, and the form that was posted."""
     status, html = _http(link)
     _check(status == 200, f"the approval page answered {status}: {re.findall(r'<h1>(.*?)</h1>', html)}")
-    form = dict(re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)"', html))
-    for name, value in re.findall(r'<textarea id="m\d+" name="(msg:[^"]+)" rows="\d+">(.*?)</textarea>', html, re.S):
-        form[name] = _unescape(value)
+    form = page_form(html)
     form.update({f"msg:{k}": v for k, v in (edits or {}).items()})
     form["decision"] = decision
     status, page = _http(link.split("?")[0], form)
     return status, page, form
 
 
-def _unescape(text: str) -> str:
-    import html
-
-    return html.unescape(text)
+def _cadence_seconds(runbook: Any, severity: Severity) -> float:
+    every = runbook.policy(severity).update_every
+    return every.total_seconds() if every else 0.0
 
 
 def _checkout_errors(state: str, at: datetime, reason: str = "") -> dict[str, Any]:
@@ -216,9 +247,13 @@ def run_demo(
                 step("Approval", "decided by a person on the approval page")
             else:
                 since = format_time(t0, "en", runbook.settings.time_zone("en"))
-                edit = {
+                desde = format_time(t0, "es", runbook.settings.time_zone("es"))
+                edit = {  # both languages, so Spanish readers are told the same thing
                     "customers/status_page/en": "We are investigating failing online payments of invoices "
-                    f"since {since}. Bank transfers work normally. Next update within the hour."
+                    f"since {since}. Bank transfers work normally. Next update within the hour.",
+                    "customers/status_page/es": "Estamos investigando fallos en el pago de facturas en línea "
+                    f"desde {desde}. Las transferencias bancarias funcionan con normalidad. "
+                    "Le informaremos de nuevo en menos de una hora.",
                 }
                 status, page, form = approve(link, edits=edit)
                 _check(status == 200 and "Approved" in page, f"the approval POST answered {status}")
@@ -226,8 +261,8 @@ def run_demo(
                 _check(status == 409, f"a second click was not refused (got {status})")
                 step(
                     "Approved",
-                    "bruno@ opened the page, edited the English status-page text and approved (POST with "
-                    "the page's CSRF value); a second click got 409",
+                    "bruno@ opened the page, edited the status-page text in English and Spanish and approved "
+                    "(POST with the page's CSRF value); a second click got 409",
                 )
 
             def published(draft_id: str) -> Callable[[], bool]:
@@ -250,7 +285,7 @@ def run_demo(
             update_link = _wait(
                 "the regular update's approval email",
                 lambda: [x for x in approval_links(env) if x.split("?")[0] != link.split("?")[0]],
-                timeout=30,
+                timeout=30 + 1.5 * _cadence_seconds(runbook, Severity.SEV2) * time_scale,
             )[0]
             if interactive is not None:
                 interactive(update_link)
@@ -330,7 +365,7 @@ def _page_index(env: LocalEnvironment) -> str:
 
 
 def _write_out(env: LocalEnvironment, out_dir: Path, report: DemoReport, postmortem: str) -> None:
-    from clarion.local.server import _outbox_html
+    from clarion.local.server import outbox_html
 
     out_dir.mkdir(parents=True, exist_ok=True)
     s3 = env.client("s3", inject=False)
@@ -339,7 +374,7 @@ def _write_out(env: LocalEnvironment, out_dir: Path, report: DemoReport, postmor
         target = page / obj["Key"]
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(s3.get_object(Bucket=env.names.page_bucket, Key=obj["Key"])["Body"].read())
-    (out_dir / "outbox.html").write_text(_outbox_html(report.outbox))
+    (out_dir / "outbox.html").write_text(outbox_html(report.outbox, live=False))
     (out_dir / "outbox.json").write_text(json.dumps(report.outbox, indent=2, ensure_ascii=False))
     (out_dir / "incident.json").write_text(report.incident.model_dump_json(indent=2) if report.incident else "{}")
     (out_dir / "timeline.json").write_text(json.dumps(report.timeline, indent=2, ensure_ascii=False))

@@ -22,7 +22,7 @@ from clarion.domain.approvals.desk import ApprovalDesk
 from clarion.domain.runbooks.model import Runbook
 from clarion.domain.workflow.service import WorkflowService
 from clarion.handlers.intake import IntakeRuntime
-from clarion.handlers.runtime import PageTarget, Wiring, build
+from clarion.handlers.runtime import PageTarget, Wiring, build, build_desk
 from clarion.local.faults import FaultInjector
 from clarion.local.moto_glue import EmbeddedMoto, route_lambda_invokes
 
@@ -95,6 +95,7 @@ class LocalEnvironment:
         )
         self.steps: WorkflowService | None = None
         self.desk: ApprovalDesk | None = None
+        self.web_desk: Any = None  # the desk (clarion.web.desk.Desk), once wired
 
     def client(self, service: str, region: str | None = None, *, inject: bool = True) -> Any:
         """A client on the emulator, with the deployed retry budget and any ``--fault`` attached
@@ -192,13 +193,9 @@ class LocalEnvironment:
             time_scale=time_scale,
             dead_letter_queue_url=self.client("sqs").get_queue_url(QueueName=n.dead_letters)["QueueUrl"],
         )
-        self.steps, self.desk = build(
-            runbook,
-            wiring,
-            self.client,
-            secret_key(n.secret, self.client("secretsmanager")),
-            sleep=sleep or time.sleep,
-        )
+        key = secret_key(n.secret, self.client("secretsmanager"))
+        self.steps, self.desk = build(runbook, wiring, self.client, key, sleep=sleep or time.sleep)
+        self.web_desk = build_desk(runbook, wiring, self.client, key)
         steps = self.steps
 
         def dispatch(function: str, event: dict[str, Any]) -> dict[str, Any]:

@@ -1,5 +1,6 @@
-"""The local mode's web server on 127.0.0.1: the approval page (through the real Powertools app),
-the status page (read from the emulated bucket) and the outbox (every message each channel sent)."""
+"""The local mode's web server on 127.0.0.1: the approval page and the desk (through the real
+Powertools app of the web package), the status page (read from the emulated bucket) and the outbox
+(every message each channel sent, approval and sign-in emails included)."""
 
 from __future__ import annotations
 
@@ -7,17 +8,21 @@ import http.server
 import json
 import re
 import threading
-from html import escape, unescape
+from datetime import UTC, datetime
+from html import unescape
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from clarion.domain.enums import IncidentKind
-from clarion.handlers.approval_api import build_app
 from clarion.local.context import LocalLambdaContext
 from clarion.local.environment import LocalEnvironment
 from clarion.local.moto_glue import sent_emails
+from clarion.web.app import build_app
+from clarion.web.render import human_time, language_label, render
+from clarion.web.security import headers
 
 _LINK = re.compile(r'href="(http://127\.0\.0\.1:\d+/approvals/[^"]+)"')
+_ANY_LINK = re.compile(r'href="(http://127\.0\.0\.1:\d+/(?:approvals|desk)/[^"]+)"')
 
 
 def outbox(env: LocalEnvironment) -> list[dict[str, Any]]:
@@ -53,21 +58,26 @@ def outbox(env: LocalEnvironment) -> list[dict[str, Any]]:
                             "body": e.summary,
                         }
                     )
+    emails = []
     for mail in sent_emails(env.names.account, env.names.region):
-        link = _LINK.search(mail["body"])
-        rows.append(
+        link = _ANY_LINK.search(mail["body"])
+        url = unescape(link.group(1)) if link else ""
+        emails.append(
             {
                 "at": "",
                 "incident": "",
                 "channel": "email (SES)",
-                "audience": "approvers" if link else "support",
+                "audience": ("approvers" if "/approvals/" in url else "desk sign-in") if url else "support",
                 "language": "en",
                 "subject": mail["subject"],
-                "body": unescape(link.group(1)) if link else re.sub(r"<[^>]+>", "", unescape(mail["body"]))[:2000],
+                "body": url or re.sub(r"<[^>]+>", "", unescape(mail["body"]))[:2000],
                 "to": mail["to"],
+                "link": url,
             }
         )
-    return rows
+    # Emails (approval and sign-in links: what a person in local mode looks for) first, newest first;
+    # then what the channels sent, newest first.
+    return emails[::-1] + sorted(rows, key=lambda r: str(r["at"]), reverse=True)
 
 
 def approval_links(env: LocalEnvironment) -> list[str]:
@@ -80,21 +90,23 @@ def approval_links(env: LocalEnvironment) -> list[str]:
     return links
 
 
-def _outbox_html(rows: list[dict[str, Any]]) -> str:
-    cells = "".join(
-        f"<tr><td>{escape(r['at'][11:19])}</td><td>{escape(r['channel'])}</td><td>{escape(r['audience'])}</td>"
-        f"<td>{escape(r['language'])}</td><td><strong>{escape(r['subject'])}</strong>"
-        f"<pre style='white-space:pre-wrap;margin:0'>{escape(r['body'])}</pre></td></tr>"
-        for r in rows
-    )
-    return (
-        "<!doctype html><html lang='en'><head><meta charset='utf-8'><title>Clarion outbox</title>"
-        "<style>body{font:15px/1.4 system-ui,sans-serif;margin:1rem}td{border-top:1px solid #ccc;"
-        "vertical-align:top;padding:.3rem}</style></head><body><main><h1>Outbox</h1>"
-        f"<p>{len(rows)} message(s). <a href='/page/index.html'>Status page</a></p><table>"
-        "<tr><th>time</th><th>channel</th><th>audience</th><th>lang</th><th>message</th></tr>"
-        f"{cells}</table></main></body></html>"
-    )
+def outbox_html(rows: list[dict[str, Any]], live: bool = True) -> str:
+    now = datetime.now(UTC)
+    shown = []
+    for r in rows:
+        at = datetime.fromisoformat(r["at"]) if r.get("at") else None
+        link = r.get("link", "")
+        shown.append(
+            {
+                **r,
+                "at_human": human_time(at, now),
+                "language_label": language_label(r.get("language", "")),
+                "to": r.get("to") or [],
+                "link": link,
+                "link_text": "Open the approval page" if "/approvals/" in link else "Sign in to the desk",
+            }
+        )
+    return render("outbox.html.j2", rows=shown, live=live)
 
 
 class LocalServer:
@@ -109,8 +121,8 @@ class LocalServer:
     def app(self) -> Any:
         if self._app is None:
             assert self.env.desk is not None, "wire() the environment before serving approvals"
-            desk = self.env.desk
-            self._app = build_app(lambda: desk)
+            approvals, desk = self.env.desk, self.env.web_desk
+            self._app = build_app(lambda: approvals, (lambda: desk) if desk is not None else None)
         return self._app
 
     def start(self) -> LocalServer:
@@ -128,12 +140,21 @@ class LocalServer:
             def log_message(self, format: str, *args: Any) -> None:
                 return
 
-            def _send(self, status: int, body: bytes, ctype: str, headers: dict[str, str] | None = None) -> None:
+            def _send(
+                self,
+                status: int,
+                body: bytes,
+                ctype: str,
+                headers: dict[str, str] | None = None,
+                cookies: list[str] | None = None,
+            ) -> None:
                 self.send_response(status)
                 self.send_header("Content-Type", ctype)
                 self.send_header("Content-Length", str(len(body)))
                 for k, v in (headers or {}).items():
                     self.send_header(k, v)
+                for c in cookies or []:
+                    self.send_header("Set-Cookie", c)
                 self.end_headers()
                 if self.command != "HEAD":
                     self.wfile.write(body)
@@ -151,6 +172,7 @@ class LocalServer:
                     "rawQueryString": parts.query,
                     "headers": {k.lower(): v for k, v in self.headers.items()},
                     "queryStringParameters": dict(parse_qsl(parts.query)) or None,
+                    "cookies": [c.strip() for c in (self.headers.get("Cookie") or "").split(";") if c.strip()],
                     "requestContext": {
                         "http": {
                             "method": self.command,
@@ -186,34 +208,31 @@ class LocalServer:
                     (resp.get("body") or "").encode(),
                     resp["headers"].get("Content-Type", "text/html"),
                     headers,
+                    resp.get("cookies") or [],
                 )
 
             def do_HEAD(self) -> None:
                 self.do_GET()
 
             def do_POST(self) -> None:
-                if self.path.startswith("/approvals/"):
+                if self.path.startswith(("/approvals/", "/desk")):
                     self._approval()
                 else:
                     self._send(405, b"method not allowed", "text/plain")
 
             def do_GET(self) -> None:
                 path = urlsplit(self.path).path
-                if path.startswith("/approvals/"):
+                if path.startswith("/approvals/") or path == "/desk" or path.startswith("/desk/"):
                     return self._approval()
+                html = "text/html; charset=utf-8"
                 if path in ("/", "/index.html"):
-                    html = (
-                        "<!doctype html><html lang='en'><head><meta charset='utf-8'><title>Clarion local</title>"
-                        "</head><body><main><h1>Clarion (local mode)</h1><ul><li><a href='/page/index.html'>"
-                        "Status page</a></li><li><a href='/outbox'>Outbox</a></li></ul></main></body></html>"
-                    )
-                    return self._send(200, html.encode(), "text/html; charset=utf-8")
-                if path == "/outbox":
-                    return self._send(200, _outbox_html(outbox(server.env)).encode(), "text/html; charset=utf-8")
+                    return self._send(200, render("local_index.html.j2").encode(), html, headers())
+                if path == "/outbox":  # holds signed links: never cached, never framed, no referrer
+                    return self._send(200, outbox_html(outbox(server.env)).encode(), html, headers())
                 if path == "/faults.json":
                     return self._send(200, json.dumps(server.env.faults.summary()).encode(), "application/json")
                 if path == "/outbox.json":
-                    return self._send(200, json.dumps(outbox(server.env)).encode(), "application/json")
+                    return self._send(200, json.dumps(outbox(server.env)).encode(), "application/json", headers())
                 if path.startswith("/page/"):
                     key = path.removeprefix("/page/") or "index.html"
                     if key.endswith("/"):

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import NamedTuple, Protocol
 
@@ -23,7 +23,7 @@ from clarion.domain.approvals.links import (
     verify_csrf,
     verify_link,
 )
-from clarion.domain.approvals.page import render_approval_page, render_result
+from clarion.domain.enums import Audience, Channel
 from clarion.domain.incident import Change, Incident, TimelineEntry
 from clarion.domain.messaging.drafts import Draft, EditProblem, apply_edits
 from clarion.domain.runbooks.model import Runbook
@@ -49,9 +49,31 @@ class Loaded(NamedTuple):
 
 
 @dataclass(frozen=True)
+class ApprovalView:
+    """Everything the approval page shows; the web package renders it (the domain holds no HTML)."""
+
+    runbook: Runbook
+    incident: Incident
+    draft: Draft
+    request: ApprovalRequest
+    approver: int
+    params: dict[str, str]  # the link's signed parameters, carried as hidden fields
+    csrf: str
+    timeline: list[TimelineEntry]
+    problem: str = ""
+    texts: dict[str, str] | None = None  # message key -> the text the approver typed (after a refusal)
+    subjects: dict[str, str] | None = None  # message key -> the subject the approver typed
+    one_sided: list[str] = field(default_factory=list)  # "audience/channel" groups edited in some languages only
+
+
+@dataclass(frozen=True)
 class Page:
+    """An answer: a short result (heading and text) or the approval form (``view``)."""
+
     status: int
-    html: str
+    heading: str = ""
+    text: str = ""
+    view: ApprovalView | None = None
 
 
 _LINK_PAGES = {
@@ -114,7 +136,7 @@ class ApprovalDesk:
                 delay *= 2
 
     def _result(self, status: int, heading: str, text: str) -> Page:
-        return Page(status, render_result(heading, text))
+        return Page(status, heading, text)
 
     def _load(self, approval_id: str, params: dict[str, str]) -> tuple[Page | None, Loaded | None]:
         approver, problem = verify_link(self.key(), approval_id, params, self.clock())
@@ -147,30 +169,34 @@ class ApprovalDesk:
         if refusal is not None:
             return refusal
         assert loaded is not None
-        return Page(200, self._page(loaded, params, action))
+        return self._page(200, loaded, params)
 
     def _page(
         self,
+        status: int,
         loaded: Loaded,
         params: dict[str, str],
-        action: str,
         problem: str = "",
         texts: dict[str, str] | None = None,
-    ) -> str:
+        subjects: dict[str, str] | None = None,
+        one_sided: list[str] | None = None,
+    ) -> Page:
         approver, request, incident, draft = loaded
-        return render_approval_page(
-            self.runbook,
-            incident,
-            draft,
-            request,
-            approver,
-            _link_params(params),
-            csrf_token(self.key(), request.id, approver),
-            action,
-            self.store.timeline(incident.id),
+        view = ApprovalView(
+            runbook=self.runbook,
+            incident=incident,
+            draft=draft,
+            request=request,
+            approver=approver,
+            params=_link_params(params),
+            csrf=csrf_token(self.key(), request.id, approver),
+            timeline=self.store.timeline(incident.id),
             problem=problem,
             texts=texts,
+            subjects=subjects,
+            one_sided=one_sided or [],
         )
+        return Page(status, view=view)
 
     def decide(self, approval_id: str, form: dict[str, str], action: str) -> Page:
         refusal, loaded = self._load(approval_id, form)
@@ -188,12 +214,17 @@ class ApprovalDesk:
         if decision not in ("approve", "reject"):
             return self._result(400, "No decision", "Choose Approve or Reject on the approval page.")
         texts = {k.removeprefix("msg:"): v for k, v in form.items() if k.startswith("msg:")}
+        subjects = {k.removeprefix("subject:"): v for k, v in form.items() if k.startswith("subject:")}
         reason = form.get("reason", "").strip()[:2000]
         try:
-            edited = apply_edits(draft, texts, self.runbook.settings.sms.max_segments)
+            edited = apply_edits(draft, texts, self.runbook.settings.sms.max_segments, subjects=subjects)
         except EditProblem as exc:
-            html = self._page(loaded, form, action, problem=f"Not saved: {exc}", texts=texts)
-            return Page(422, html)
+            return self._page(422, loaded, form, problem=f"Not saved: {exc}", texts=texts, subjects=subjects)
+        one_sided = one_sided_edits(draft, edited)
+        if decision == "approve" and one_sided and form.get("confirm_languages") != "yes":
+            return self._page(
+                409, loaded, form, texts=texts, subjects=subjects, one_sided=one_sided
+            )  # nothing decided: the approver confirms, or edits the other languages too
         person = request.approvers[approver]
         now = self.clock()
         status = ApprovalStatus.APPROVED if decision == "approve" else ApprovalStatus.REJECTED
@@ -277,6 +308,17 @@ class ApprovalDesk:
         if status is ApprovalStatus.APPROVED:
             return self._result(200, "Approved", "Thank you. The messages are being published now.")
         return self._result(200, "Rejected", "Thank you. Nothing was published; the incident team has been told.")
+
+
+def one_sided_edits(before: Draft, after: Draft) -> list[str]:
+    """The ``audience/channel`` groups whose text was edited in some languages but not in others:
+    customers reading those would read different things."""
+    changed: dict[tuple[Audience, Channel], set[bool]] = {}
+    for old in before.messages:
+        new = after.message(old.audience, old.channel, old.language)
+        edited = new is not None and (new.body != old.body or new.subject != old.subject)
+        changed.setdefault((old.audience, old.channel), set()).add(edited)
+    return [f"{a.value}/{c.value}" for (a, c), seen in changed.items() if seen == {True, False}]
 
 
 def _link_params(params: dict[str, str]) -> dict[str, str]:

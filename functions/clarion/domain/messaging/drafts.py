@@ -211,8 +211,11 @@ def routes_for(messages: list[DraftMessage], languages: list[str], deliveries: D
     return routes
 
 
-def apply_edits(draft: Draft, edits: dict[str, str], max_sms_segments: int) -> Draft:
-    """The approver's texts in place of the drafted ones; SMS texts must fit the budget."""
+def apply_edits(
+    draft: Draft, edits: dict[str, str], max_sms_segments: int, *, subjects: dict[str, str] | None = None
+) -> Draft:
+    """The approver's texts (and email subjects) in place of the drafted ones; SMS texts must fit the
+    budget. A subject edit is kept in ``edits`` under ``subject:<key>``."""
     keys = {m.key: m for m in draft.messages}
     clean: dict[str, str] = {}
     for key, text in edits.items():
@@ -232,5 +235,24 @@ def apply_edits(draft: Draft, edits: dict[str, str], max_sms_segments: int) -> D
                 )
         if text != keys[key].body:
             clean[key] = text
-    messages = [m.model_copy(update={"body": clean[m.key]}) if m.key in clean else m for m in draft.messages]
-    return draft.model_copy(update={"messages": messages, "edits": {**draft.edits, **clean}})
+    new_subjects: dict[str, str] = {}
+    for key, subject in (subjects or {}).items():
+        if key not in keys or keys[key].subject is None:
+            raise EditProblem(f"no message with a subject {key!r} in this draft")
+        subject = " ".join(subject.split())
+        if not subject:
+            raise EditProblem(f"{key}: the subject is empty")
+        if len(subject) > 200:
+            raise EditProblem(f"{key}: the subject is longer than 200 characters")
+        if subject != keys[key].subject:
+            new_subjects[key] = subject
+    messages = []
+    for m in draft.messages:
+        update: dict[str, str] = {}
+        if m.key in clean:
+            update["body"] = clean[m.key]
+        if m.key in new_subjects:
+            update["subject"] = new_subjects[m.key]
+        messages.append(m.model_copy(update=update) if update else m)
+    recorded = {**clean, **{f"subject:{k}": v for k, v in new_subjects.items()}}
+    return draft.model_copy(update={"messages": messages, "edits": {**draft.edits, **recorded}})

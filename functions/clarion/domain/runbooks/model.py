@@ -301,8 +301,22 @@ class Rule(_Strict):
         return ComponentStatus(self.component_status)
 
 
+class Drill(_Strict):
+    """A game-day scenario (`clarion drill --scenario NAME`): a synthetic alarm that must hit a rule
+    of the expected severity (checked with the rest of the runbook set)."""
+
+    name: Ident
+    alarm: str = Field(min_length=1, max_length=255, description="the synthetic alarm's name")
+    namespace: str | None = None
+    dimensions: dict[str, str] = Field(default_factory=dict)
+    tags: dict[str, str] = Field(default_factory=dict)
+    severity: Severity = Field(description="the severity the alarm's rule must give")
+    about: str = ""
+
+
 class RulesFile(_Strict):
     rules: list[Rule] = Field(min_length=1)
+    drills: list[Drill] = Field(default_factory=list)
 
 
 # --- policies.yaml: severity policies ----------------------------------------------------------
@@ -504,6 +518,26 @@ def cross_check(rb: Runbook) -> list[Problem]:
                         message=f"unknown component {cid!r}",
                     )
                 )
+    drill_names: list[str] = []
+    for i, drill in enumerate(rb.rules.drills):
+        if drill.name in drill_names:
+            out.append(Problem(section="rules", loc=("drills", i, "name"), message=f"duplicate drill {drill.name!r}"))
+        drill_names.append(drill.name)
+        metrics = [(drill.namespace, drill.dimensions)] if drill.namespace or drill.dimensions else []
+        hit = next((r for r in rb.rules.rules if r.match.matches(drill.alarm, metrics, drill.tags)), None)
+        if hit is None:
+            out.append(
+                Problem(section="rules", loc=("drills", i, "alarm"), message=f"the alarm {drill.alarm!r} hits no rule")
+            )
+        elif hit.severity is not drill.severity:
+            out.append(
+                Problem(
+                    section="rules",
+                    loc=("drills", i, "severity"),
+                    message=f"the alarm {drill.alarm!r} hits rule {hit.id!r} at {hit.severity.value}, "
+                    f"not {drill.severity.value}",
+                )
+            )
     for sev, pol in rb.policies.policies.items():
         for field in ("approvers", "escalation"):
             for j, role in enumerate(getattr(pol.approval, field)):

@@ -80,6 +80,9 @@ class WorkflowService:
     clock: Callable[[], datetime]
     sleep: Callable[[float], None] = time.sleep
     dead_letters: Callable[[dict[str, Any]], None] | None = None  # failed routes, kept for a redrive
+    # The approval email's HTML part, rendered by the web package (the domain holds no HTML); without
+    # it the email is plain text only.
+    email_html: Callable[[ApprovalEmail], str] | None = None
 
     # --- helpers -----------------------------------------------------------------------------
 
@@ -246,7 +249,9 @@ class WorkflowService:
         timeline = self.store.timeline(incident_id)[-15:]
         for index, person in enumerate(request.approvers):
             url = link_url(self.settings.approval_base_url, key, request.id, index, request.expires_at)
-            subject, text, html = approval_email(self.runbook, inc, draft, url, request, person, timeline)
+            mail = ApprovalEmail(self.runbook, inc, draft, url, request, person, timeline)
+            subject, text = approval_email(mail)
+            html = self.email_html(mail) if self.email_html else ""
             self.mailer.send([person.email], subject, text, html)
         who = ", ".join(p.email for p in request.approvers)
         self.record(
@@ -317,7 +322,11 @@ class WorkflowService:
             text = "No approval in time: escalating to " + ", ".join(policy.escalation) + "."
         else:
             self.wstore.save_draft(draft.model_copy(update={"status": "held"}))
-            text = "No approval in time: holding. Customers have NOT been told; approve or post manually."
+            desk = f"{self.settings.approval_base_url.rstrip('/')}/desk/incidents/{incident_id}"
+            text = (
+                "No approval in time: holding. Customers have NOT been told. To tell them, post an update "
+                f"(it goes for approval again): `clarion incident update {incident_id}`, or the desk: {desk}"
+            )
         self.record(incident_id, "approval_timed_out", "workflow", text, draft_id=draft_id, action=action.value)
         self._tell(inc, text)
         return {"action": action.value, "level": level + 1}
@@ -639,18 +648,22 @@ def route_reaches_customers(route: str) -> bool:
     return route in ("status_page", "sns:customers") or route.startswith(CUSTOMER_ROUTES)
 
 
-def approval_email(
-    runbook: Runbook,
-    incident: Incident,
-    draft: Draft,
-    url: str,
-    request: ApprovalRequest,
-    person: Approver,
-    timeline: list[TimelineEntry] | None = None,
-) -> tuple[str, str, str]:
-    """Subject, plain text and HTML of an approval request. The HTML is rendered with autoescape."""
-    from clarion.domain.approvals.page import render_email_html
+@dataclass(frozen=True)
+class ApprovalEmail:
+    """What an approval request email says, to one approver."""
 
+    runbook: Runbook
+    incident: Incident
+    draft: Draft
+    url: str
+    request: ApprovalRequest
+    person: Approver
+    timeline: list[TimelineEntry]
+
+
+def approval_email(mail: ApprovalEmail) -> tuple[str, str]:
+    """Subject and plain text of an approval request."""
+    runbook, incident, draft, request, person = mail.runbook, mail.incident, mail.draft, mail.request, mail.person
     lang = runbook.settings.default_language
     title = incident.title.get(lang, incident.id)
     drill = "[DRILL] " if incident.drill else ""
@@ -663,10 +676,10 @@ def approval_email(
         f"Started: {format_utc(incident.started_at)}",
         f"Answer by: {format_utc(request.expires_at)}",
         "",
-        f"Review, edit and approve or reject here: {url}",
+        f"Review, edit and approve or reject here: {mail.url}",
         "",
         "Timeline so far (UTC):",
-        *(f"  {e.at.strftime('%H:%M:%S')}  {e.summary}" for e in (timeline or [])),
+        *(f"  {e.at.strftime('%H:%M:%S')}  {e.summary}" for e in mail.timeline),
         "",
         "Drafts:",
     ]
@@ -675,8 +688,7 @@ def approval_email(
         if m.subject:
             lines.append(f"Subject: {m.subject}")
         lines.append(m.body)
-    html = render_email_html(runbook, incident, draft, url, request, person, timeline or [])
-    return subject, "\n".join(lines), html
+    return subject, "\n".join(lines)
 
 
 def postmortem_markdown(runbook: Runbook, incident: Incident, timeline: list[TimelineEntry]) -> str:

@@ -1,0 +1,184 @@
+"""The approval page and the approval email's HTML, rendered from what the domain decided.
+
+GET|HEAD /approvals/<id>?a=&e=&s=   the confirmation page; never decides (link scanners fetch it)
+POST     /approvals/<id>            the decision: ``decision=approve|reject`` plus the page's hidden
+                                    fields (a, e, s, csrf), edits as ``msg:<key>`` / ``subject:<key>``,
+                                    ``reason``, and ``confirm_languages=yes`` when languages differ
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from clarion.domain.approvals.desk import ApprovalView, Page
+from clarion.domain.enums import Audience, Channel
+from clarion.domain.messaging.i18n import status_label
+from clarion.domain.workflow.service import ApprovalEmail
+from clarion.web.render import (
+    audience_label,
+    channel_label,
+    human_time,
+    language_label,
+    render,
+    script,
+    sms_count,
+)
+from clarion.web.security import script_hash
+
+SCRIPT = "sms_count.js"
+
+
+def approval_headers() -> tuple[str, ...]:
+    return (script_hash(script(SCRIPT)),)
+
+
+def component_names(view_runbook: Any, components: list[str], lang: str) -> str:
+    from clarion.domain.runbooks.model import localized
+
+    names = []
+    for cid in components:
+        try:
+            names.append(localized(view_runbook.component(cid).name, lang, view_runbook.settings.default_language))
+        except Exception:
+            names.append(cid)
+    return ", ".join(names)
+
+
+def _remaining(expires: datetime, now: datetime) -> str:
+    minutes = int((expires - now).total_seconds() // 60)
+    if minutes < 1:
+        return "less than a minute left"
+    if minutes < 120:
+        return f"{minutes} minute{'s' if minutes != 1 else ''} left"
+    return f"about {minutes // 60} hours left"
+
+
+def approval_context(view: ApprovalView, action: str, now: datetime) -> dict[str, Any]:
+    runbook, incident, draft, request = view.runbook, view.incident, view.draft, view.request
+    lang = runbook.settings.default_language
+    texts, subjects = view.texts or {}, view.subjects or {}
+    groups: list[dict[str, Any]] = []
+    index = 0
+    for audience in Audience:
+        channels = []
+        for channel in Channel:
+            messages = []
+            for m in draft.messages:
+                if m.audience is not audience or m.channel is not channel:
+                    continue
+                index += 1
+                label = (
+                    f"{audience_label(audience.value)} · {channel_label(channel.value)} · {language_label(m.language)}"
+                )
+                messages.append(
+                    {
+                        "id": index,
+                        "key": m.key,
+                        "lang": m.language,
+                        "language": language_label(m.language),
+                        "label": label,
+                        "subject": subjects.get(m.key, m.subject) if m.subject is not None else None,
+                        "body": texts.get(m.key, m.body),
+                        "sms": channel is Channel.SMS,
+                    }
+                )
+            if messages:
+                channels.append({"channel": channel_label(channel.value), "messages": messages})
+        if channels:
+            groups.append({"audience": audience_label(audience.value), "channels": channels})
+    previews = []
+    for m in draft.messages:
+        if m.audience is Audience.CUSTOMERS and m.channel is Channel.STATUS_PAGE:
+            previews.append(
+                {
+                    "lang": m.language,
+                    "language": language_label(m.language),
+                    "title": incident.title.get(m.language) or incident.title.get(lang, incident.id),
+                    "status": status_label(incident.status, m.language),
+                    "at": human_time(draft.created_at, now),
+                    "body": m.body,
+                }
+            )
+    one_sided = []
+    unedited_langs: set[str] = set()
+    for g in view.one_sided:
+        group_audience, group_channel = g.split("/", 1)
+        langs = [m for m in draft.messages if f"{m.audience.value}/{m.channel.value}" == g]
+        changed = [
+            m.language
+            for m in langs
+            if texts.get(m.key, m.body).strip().replace("\r\n", "\n") != m.body
+            or " ".join(subjects.get(m.key, m.subject or "").split()) != (m.subject or "")
+        ]
+        unchanged = [m.language for m in langs if m.language not in changed]
+        unedited_langs.update(unchanged)
+        one_sided.append(
+            {
+                "label": f"{audience_label(group_audience)} · {channel_label(group_channel)}",
+                "edited": " and ".join(f"the {language_label(x)}" for x in changed),
+                "unedited": " and ".join(f"the {language_label(x)}" for x in unchanged),
+            }
+        )
+    return {
+        "lang": "en",
+        "title": incident.title.get(lang, incident.id),
+        "severity": incident.severity.value,
+        "phase": draft.phase.value.replace("_", " "),
+        "components": component_names(runbook, list(incident.components), lang),
+        "started": human_time(incident.started_at, now),
+        "expires": human_time(request.expires_at, now),
+        "remaining": _remaining(request.expires_at, now),
+        "approver": request.approvers[view.approver],
+        "problem": view.problem,
+        "params": view.params,
+        "csrf": view.csrf,
+        "action": action,
+        "groups": groups,
+        "previews": previews,
+        "one_sided": one_sided,
+        "one_sided_languages": " or ".join(language_label(x) for x in sorted(unedited_langs)),
+        "budget": runbook.settings.sms.max_segments,
+        "timeline": view.timeline[-30:],
+        "now": now,
+        "script": script(SCRIPT),
+    }
+
+
+def render_page(page: Page, action: str = "", now: datetime | None = None) -> str:
+    """The HTML of an answer of the approval desk."""
+    now = now or datetime.now(UTC)
+    if page.view is None:
+        return render("result.html.j2", heading=page.heading, text=page.text, link=None)
+    return render("approval.html.j2", **approval_context(page.view, action, now))
+
+
+def approval_email_html(mail: ApprovalEmail) -> str:
+    """The HTML part of an approval request email."""
+    runbook, incident, draft = mail.runbook, mail.incident, mail.draft
+    lang = runbook.settings.default_language
+    now = mail.request.created_at
+    messages = [
+        {
+            "label": f"{audience_label(m.audience.value)} · {channel_label(m.channel.value)} · "
+            f"{language_label(m.language)}",
+            "subject": m.subject,
+            "body": m.body,
+            "sms": sms_count(m.body) if m.channel is Channel.SMS else "",
+        }
+        for m in draft.messages
+    ]
+    return render(
+        "approval_email.html.j2",
+        person=mail.person,
+        title=incident.title.get(lang, incident.id),
+        severity=incident.severity.value,
+        phase=draft.phase.value.replace("_", " "),
+        components=component_names(runbook, list(incident.components), lang),
+        started=human_time(incident.started_at, now),
+        expires=human_time(mail.request.expires_at, now),
+        url=mail.url,
+        timeline=mail.timeline,
+        messages=messages,
+        now=now,
+    )
