@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 
 
-.PHONY: browser help venv test check checkov lint typecheck demo validate bench bench-goals synth deploy clean
+.PHONY: screenshots browser help venv test check checkov lint typecheck demo validate bench bench-goals synth deploy clean
 
 help:
 	@echo "make demo      run a whole incident on the embedded AWS emulator"
@@ -29,7 +29,8 @@ venv: $(STAMP)
 test: $(STAMP) browser node_modules/.installed
 	$(BIN)/python -m pytest -q
 
-# The status page's browser test needs Debian's chromium; install it where it is missing.
+# The browser tests need Debian's chromium (installed here where it is missing) and playwright-core
+# from npm (node_modules/.installed, below), which drives it and downloads no browser.
 browser:
 	@command -v chromium >/dev/null 2>&1 || { \
 	  echo "installing chromium for the browser test (Debian package)"; \
@@ -83,6 +84,10 @@ synth: $(STAMP) node_modules/.installed
 
 deploy: $(STAMP) node_modules/.installed
 	npx cdk deploy --all
+
+# The README's screenshots of the desk and the approval page, taken by the browser test.
+screenshots: $(STAMP) browser node_modules/.installed
+	CLARION_SCREENSHOTS=docs $(BIN)/python -m pytest -q tests/e2e/test_desk_browser.py
 
 clean:
 	rm -rf $(VENV) $(CHECKOV_VENV) .pytest_cache .mypy_cache .ruff_cache cdk.out

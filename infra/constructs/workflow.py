@@ -1,4 +1,4 @@
-"""The incident state machine, from the one ASL file (DESIGN.md decision 1)."""
+"""The incident state machine, from the one ASL file (docs/design.md, decision 1)."""
 
 from __future__ import annotations
 

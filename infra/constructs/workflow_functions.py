@@ -116,7 +116,7 @@ class WorkflowFunctions(Construct):
         self.approval_url = public(
             self.approvals,
             "Approvers open the link from an email, so the URL is public; what protects a decision is the "
-            "link's HMAC signature, its expiry and the page's CSRF value (DESIGN.md decision 2).",
+            "link's HMAC signature, its expiry and the page's CSRF value (docs/design.md, decision 2).",
         )
         grant_store(incidents, self.approvals)
         self._read_key(self.approvals)

@@ -8,11 +8,12 @@ import shutil
 from html import unescape
 from pathlib import Path
 
+import pytest
 from clarion.cli.main import app
 from clarion.domain.runbooks.matrix import scan_text
 from typer.testing import CliRunner
 
-from tests.conftest import RUNBOOKS
+from tests.conftest import ROOT, RUNBOOKS
 
 runner = CliRunner()
 
@@ -111,3 +112,54 @@ def _scan_customer_words(out: Path) -> None:
 def test_help_lists_commands() -> None:
     result = runner.invoke(app, ["--help"])
     assert result.exit_code == 0 and "runbooks" in result.output and "demo" in result.output
+
+
+def test_runbooks_match_names_the_rule_from_any_directory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)  # no runbooks/ here: the project's own set is found
+    result = runner.invoke(app, ["runbooks", "match", "checkout-api-prod-5xx-rate"])
+    assert result.exit_code == 0, result.output
+    assert "rule checkout-errors" in result.output and "payments" in result.output and "SEV2" in result.output
+    assert "namespace AWS/ApiGateway" in result.output  # what the rule also needs, named
+    exact = runner.invoke(app, ["runbooks", "match", "checkout-api-prod-5xx-rate", "--namespace", "AWS/ApiGateway"])
+    assert exact.exit_code == 0 and "if its metric" not in exact.output
+    tagged = runner.invoke(
+        app, ["runbooks", "match", "payments-provider-down", "--tag", "provider=paybridge", "--json"]
+    )
+    assert tagged.exit_code == 0 and json.loads(tagged.output)["rule"]["id"] == "card-provider"
+
+
+def test_runbooks_match_says_why_nothing_matches() -> None:
+    result = runner.invoke(app, ["runbooks", "match", "payments-provider-down", "--tag", "provider=other"])
+    assert result.exit_code == 1 and "no rule matches" in result.output
+    assert "card-provider: its tag provider is not 'paybridge'" in result.output
+    bad = runner.invoke(app, ["runbooks", "match", "x", "--tag", "novalue"])
+    assert bad.exit_code == 2 and "KEY=VALUE" in bad.output
+
+
+def test_version() -> None:
+    result = runner.invoke(app, ["--version"])
+    assert result.exit_code == 0 and result.output.startswith("clarion ")
+
+
+def test_no_runbook_set_found_names_where_it_looked(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from clarion.cli import backend
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(backend, "PROJECT", tmp_path / "elsewhere")
+    monkeypatch.setenv("CLARION_RUNBOOKS", str(tmp_path / "nope"))
+    result = runner.invoke(app, ["runbooks", "match", "x"])
+    assert result.exit_code == 1 and "no runbook set found" in result.output
+    assert str(tmp_path / "nope") in result.output and str(tmp_path) in result.output
+    assert "fix the runbook set" not in result.output
+    (tmp_path / "runbooks").symlink_to(ROOT / "runbooks")  # a runbooks/ folder here is found
+    assert runner.invoke(app, ["runbooks", "match", "login-errors-x"]).exit_code == 0
+
+
+def test_drills_must_hit_a_rule_of_their_severity(tmp_path: Path) -> None:
+    shutil.copytree(ROOT / "runbooks", tmp_path / "rb")
+    rules = tmp_path / "rb" / "rules.yaml"
+    rules.write_text(
+        rules.read_text().replace("    severity: SEV1\n    about: holding", "    severity: SEV3\n    about: holding")
+    )
+    result = runner.invoke(app, ["runbooks", "validate", str(tmp_path / "rb")])
+    assert result.exit_code == 1 and "hits rule 'login-errors' at SEV1, not SEV3" in result.output

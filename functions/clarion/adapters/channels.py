@@ -1,4 +1,4 @@
-"""Deliveries behind the workflow's ports (DESIGN.md decision 8): each takes an injected client,
+"""Deliveries behind the workflow's ports (docs/design.md, decision 8): each takes an injected client,
 maps throttling and 5xx to retryable ``ChannelError``s and everything else to permanent ones."""
 
 from __future__ import annotations

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 
 
 def execution_name(incident: Incident, signal: Signal, suffix: str = "") -> str:
-    """Deterministic (DESIGN.md decision 3): a retried start finds the execution already there."""
+    """Deterministic (docs/design.md, decision 3): a retried start finds the execution already there."""
     return f"{incident.id}-{signal}" + (f"-{suffix}" if suffix else "")
 
 

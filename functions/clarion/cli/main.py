@@ -87,7 +87,7 @@ def runbooks_validate(
     """
     from clarion.runbook_loader import validate_runbook
 
-    path = _runbooks_or_exit(path)
+    path = path if path is not None else _runbooks_or_exit(None)  # a given folder: its own problems, below
     runbook, problems = validate_runbook(path)
     failing = [p for p in problems if p.level == "error" or strict]
     if as_json:

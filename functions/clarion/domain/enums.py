@@ -24,7 +24,7 @@ class Severity(StrEnum):
 
     @property
     def impact(self) -> str:
-        """Statuspage's ``impact`` enum for this level (DESIGN.md's table)."""
+        """Statuspage's ``impact`` enum for this level (the severity table of docs/design.md)."""
         return {1: "critical", 2: "major", 3: "major", 4: "minor", 5: "none"}[self.rank]
 
 

@@ -252,7 +252,7 @@ def run_demo(
                     "customers/status_page/en": "We are investigating failing online payments of invoices "
                     f"since {since}. Bank transfers work normally. Next update within the hour.",
                     "customers/status_page/es": "Estamos investigando fallos en el pago de facturas en línea "
-                    f"desde {desde}. Las transferencias bancarias funcionan con normalidad. "
+                    f"desde el {desde}. Las transferencias bancarias funcionan con normalidad. "
                     "Le informaremos de nuevo en menos de una hora.",
                 }
                 status, page, form = approve(link, edits=edit)

@@ -1,4 +1,4 @@
-"""Everything that reaches into moto lives here (DESIGN.md decision 9).
+"""Everything that reaches into moto lives here (docs/design.md, decision 9).
 
 moto is pinned to ``>=5.2.5,<5.3`` in pyproject.toml. ``check_moto()`` fails loudly when the
 installed moto is outside that range or lacks what this module relies on, and

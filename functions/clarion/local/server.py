@@ -170,7 +170,8 @@ class LocalServer:
                     "version": "2.0",
                     "rawPath": parts.path,
                     "rawQueryString": parts.query,
-                    "headers": {k.lower(): v for k, v in self.headers.items()},
+                    # plain HTTP on loopback: cookies go without Secure (a deployed function URL is HTTPS)
+                    "headers": {**{k.lower(): v for k, v in self.headers.items()}, "x-forwarded-proto": "http"},
                     "queryStringParameters": dict(parse_qsl(parts.query)) or None,
                     "cookies": [c.strip() for c in (self.headers.get("Cookie") or "").split(";") if c.strip()],
                     "requestContext": {

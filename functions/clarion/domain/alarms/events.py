@@ -113,7 +113,7 @@ class AlarmEvent(BaseModel):
 
     @property
     def dedupe_key(self) -> str:
-        """DESIGN.md decision 3: alarm ARN + state value + state timestamp."""
+        """docs/design.md, decision 3: alarm ARN + state value + state timestamp."""
         return f"{self.alarm_arn}|{self.state.value}|{self.state_timestamp.isoformat()}"
 
 

@@ -1,4 +1,4 @@
-"""Approval links and decisions (DESIGN.md decision 2).
+"""Approval links and decisions (docs/design.md, decision 2).
 
 A link carries an opaque approval id, the approver it was sent to, an expiry and an HMAC-SHA256
 signature over all three; never the task token, which stays in the store. GET and HEAD only ever

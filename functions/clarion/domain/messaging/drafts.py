@@ -1,6 +1,6 @@
 """Drafts: every message of one phase, rendered, approved (or not), then published by route.
 
-A *route* is one delivery, sent exactly once per draft (DESIGN.md decision 3):
+A *route* is one delivery, sent exactly once per draft (docs/design.md, decision 3):
 
 * ``status_page`` — the page update, all languages at once;
 * ``sns:<audience>`` — the audience's SNS topic, one ``PublishBatch`` entry per language with

@@ -1,7 +1,7 @@
 """Rendering runbook templates into messages.
 
 Templates are trusted runbook data; everything from an event (alarm names, reasons, descriptions,
-tags) enters only as a *value* in the context, never as template source (DESIGN.md decision 7).
+tags) enters only as a *value* in the context, never as template source (docs/design.md, decision 7).
 Message bodies are plain text: SMS, chat and email text parts must not carry HTML entities, so this
 environment does not escape. Every HTML surface (status page, email HTML part, approval page)
 inserts these bodies through its own Jinja2 environment with autoescape on.
