@@ -163,3 +163,29 @@ def test_drills_must_hit_a_rule_of_their_severity(tmp_path: Path) -> None:
     )
     result = runner.invoke(app, ["runbooks", "validate", str(tmp_path / "rb")])
     assert result.exit_code == 1 and "hits rule 'login-errors' at SEV1, not SEV3" in result.output
+
+
+def test_tables_keep_ids_whole_and_times_human_in_80_columns(monkeypatch: pytest.MonkeyPatch) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from clarion.cli import ops
+    from rich.console import Console
+
+    narrow = Console(width=80, record=True)
+    monkeypatch.setattr(ops, "console", narrow)
+    long_id = "maint-payments-20261125T020000-ab12cd34"
+    earlier = (datetime.now(UTC) - timedelta(days=400)).replace(microsecond=123456)
+    rows = [
+        {
+            "id": long_id,
+            "severity": "SEV3",
+            "status": "scheduled",
+            "title": "A long title " * 6,
+            "started_at": earlier.isoformat(),
+        },
+    ]
+    ops._table(rows, ["id", "severity", "status", "title", "started_at"], "Maintenance")
+    text = narrow.export_text()
+    assert long_id in text and max(len(line) for line in text.splitlines()) <= 80
+    assert earlier.strftime("%H:%M") in text and earlier.isoformat() not in text and ".123456" not in text
+    assert "times in UTC" in text

@@ -124,14 +124,22 @@ def test_outbox_holds_real_links_and_is_never_cached_or_framed(local: str, walk:
     assert 'name="viewport"' in body
 
 
-def test_head_answers_with_the_headers_of_get(walk: dict[str, Any]) -> None:
+def _fetch(url: str, method: str = "GET") -> tuple[int, dict[str, str], bytes]:
+    import urllib.error
     import urllib.request
 
-    link = _step(walk, "approval waiting")["href"]  # decided since: a short "already approved" page
-    with urllib.request.urlopen(urllib.request.Request(link), timeout=10) as got:
-        body = got.read()
-        get_headers = dict(got.headers)
-    with urllib.request.urlopen(urllib.request.Request(link, method="HEAD"), timeout=10) as head:
-        assert head.read() == b""
-        assert int(head.headers["Content-Length"]) == len(body) == int(get_headers["Content-Length"])
-        assert head.headers["Content-Type"] == get_headers["Content-Type"] == "text/html; charset=utf-8"
+    try:
+        with urllib.request.urlopen(urllib.request.Request(url, method=method), timeout=10) as resp:
+            return resp.status, dict(resp.headers), resp.read()
+    except urllib.error.HTTPError as exc:
+        return exc.code, dict(exc.headers), exc.read()
+
+
+def test_head_answers_with_the_headers_of_get(walk: dict[str, Any]) -> None:
+    link = _step(walk, "approval waiting")["href"]  # decided since: the "already approved" page, 409
+    status, get_headers, body = _fetch(link)
+    head_status, head_headers, head_body = _fetch(link, "HEAD")
+    assert status == head_status == 409 and head_body == b"" and len(body) > 500
+    assert int(head_headers["Content-Length"]) == len(body) == int(get_headers["Content-Length"])
+    assert head_headers["Content-Type"] == get_headers["Content-Type"] == "text/html; charset=utf-8"
+    assert head_headers["Cache-Control"] == "no-store"

@@ -391,6 +391,10 @@ def test_pending_approvals_link_to_the_approval_page_for_approvers(world: World,
     assert link and "Review and approve" in home
     page = b.get(link.group(1).replace("&amp;", "&"))
     assert page["statusCode"] == 200 and "Approve what customers will read" in page["body"]
+    head = b.request("HEAD", link.group(1).replace("&amp;", "&"))
+    assert head["statusCode"] == 200 and head["body"] == ""
+    assert head["headers"]["Content-Length"] == str(len(page["body"].encode()))
+    assert head["headers"]["Content-Security-Policy"] == page["headers"]["Content-Security-Policy"]
     other = Browser(world, source="192.0.2.5")
     other.sign_in("dana@ledgerly.example")  # the support manager is not an approver
     assert "Review and approve" not in other.get("/desk")["body"]

@@ -146,26 +146,52 @@ def _summary(inc: Incident) -> dict[str, Any]:
 
 
 _TIME_COLUMNS = {"at", "started_at", "resolved_at", "scheduled_for", "scheduled_until"}
-_HEADINGS = {"started_at": "started", "resolved_at": "resolved", "scheduled_for": "from", "scheduled_until": "until"}
+_HEADINGS = {
+    "started_at": "started",
+    "resolved_at": "resolved",
+    "scheduled_for": "from",
+    "scheduled_until": "until",
+    "severity": "sev",
+}
+
+
+def _when(value: str, now: datetime | None = None) -> str:
+    """'14:05' today, '20 Nov 10:05' this year, '20 Nov 2025 10:05' before (the table says UTC)."""
+    at = datetime.fromisoformat(value).astimezone(UTC)
+    now = now or datetime.now(UTC)
+    if at.date() == now.date():
+        return at.strftime("%H:%M")
+    return at.strftime("%d %b %H:%M" if at.year == now.year else "%d %b %Y %H:%M").lstrip("0")
 
 
 def _cell(column: str, value: Any) -> str:
     if isinstance(value, dict):
         return ", ".join(value)
     if column in _TIME_COLUMNS and isinstance(value, str) and value:
-        from clarion.web.render import human_time
-
-        return human_time(datetime.fromisoformat(value))
+        return _when(value)
     return "" if value is None else str(value)
 
 
 def _table(rows: list[dict[str, Any]], columns: list[str], title: str) -> None:
-    """Ids are never cut or wrapped (people copy them into the next command); times read as a person
-    says them ("14:05 UTC" today, with the date otherwise); long text wraps."""
-    table = Table(title=title)
+    """Ids are never cut or wrapped (people copy them into the next command), nor are times, which
+    read as people say them; the rest (titles, summaries) wraps to fit the terminal."""
+    from rich import box
+
+    if any(c in _TIME_COLUMNS for c in columns):
+        title += " (times in UTC)"
+    table = Table(
+        title=title, box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, padding=(0, 1), collapse_padding=True
+    )
     for c in columns:
-        whole = c in ("id", "kind", "severity", "status", "step", "seconds") or c in _TIME_COLUMNS
-        table.add_column(_HEADINGS.get(c, c), no_wrap=whole, min_width=len(_HEADINGS.get(c, c)))
+        whole = c in ("id", "kind", "severity", "step", "seconds") or c in _TIME_COLUMNS
+        widest = max((len(_cell(c, r.get(c))) for r in rows), default=0)
+        table.add_column(
+            _HEADINGS.get(c, c),
+            no_wrap=whole,
+            min_width=widest if whole else 6,
+            overflow="ignore" if whole else "fold",
+            ratio=None if whole else 1,
+        )
     for r in rows:
         # Stored text is printed literally: a title like "[/]" is not rich markup.
         table.add_row(*(escape(_cell(c, r.get(c))) for c in columns))

@@ -328,7 +328,8 @@ def run_demo(
                     if all(sfn.describe_execution(executionArn=e["executionArn"])["status"] != "RUNNING" for e in execs)
                     else []
                 ),
-                timeout=30,
+                # the monitoring loop ends at its next wake-up, one (scaled) cadence at most
+                timeout=30 + 1.5 * _cadence_seconds(runbook, Severity.SEV2) * time_scale,
             )
             _check(
                 all(e["status"] == "SUCCEEDED" for e in report.executions),

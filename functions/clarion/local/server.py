@@ -150,8 +150,11 @@ class LocalServer:
             ) -> None:
                 self.send_response(status)
                 self.send_header("Content-Type", ctype)
-                self.send_header("Content-Length", str(len(body)))
-                for k, v in (headers or {}).items():
+                given = dict(headers or {})
+                # A HEAD answer names the length its GET would have (the app sets it); otherwise the body's.
+                length = next((given.pop(k) for k in list(given) if k.lower() == "content-length"), str(len(body)))
+                self.send_header("Content-Length", length)
+                for k, v in given.items():
                     self.send_header(k, v)
                 for c in cookies or []:
                     self.send_header("Set-Cookie", c)

@@ -5,8 +5,7 @@ GET|HEAD /approvals/<id>?a=&e=&s=   the confirmation page (never decides)
 POST     /approvals/<id>            the decision (see ``clarion.web.approvals``)
 /desk...                            the desk for the communications roles (see ``clarion.web.desk``)
 
-HEAD answers with the headers GET would send (the same Content-Type and Content-Length); the HTTP
-server in front of the function drops the body.
+HEAD answers with the headers GET would send (the same Content-Type and Content-Length) and no body.
 """
 
 from __future__ import annotations
@@ -40,12 +39,11 @@ def build_app(
     def respond(page: Page, action: str) -> Response[str]:
         metrics.add_metric(name=f"ApprovalPage{page.status}", unit="Count", value=1)
         html = render_page(page, action, clock())
-        return Response(
-            status_code=page.status,
-            content_type=HTML,
-            body=html,
-            headers=headers(approval_headers() if page.view else ()),
-        )
+        hdrs = headers(approval_headers() if page.view else ())
+        head = app.current_event.request_context.http.method == "HEAD"
+        if head:  # no body, and the length GET would send
+            hdrs["Content-Length"] = str(len(html.encode()))
+        return Response(status_code=page.status, content_type=HTML, body="" if head else html, headers=hdrs)
 
     @app.route("/approvals/<approval_id>", method=["GET", "HEAD"])
     def view(approval_id: str) -> Response[str]:
