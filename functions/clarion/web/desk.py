@@ -541,6 +541,20 @@ def _back() -> dict[str, str]:
     return {"href": "/desk", "text": "Back to the desk"}
 
 
+_ROUTES = {
+    "status_page": "Status page",
+    "sns": "Email and SMS subscribers",
+    "chat": "Chat",
+    "email": "Support copy (email)",
+    "email-customers": "Email",
+    "sms": "SMS",
+    "voice": "Voice call",
+    "push": "Mobile push",
+    "whatsapp": "WhatsApp",
+    "webhook": "Webhook",
+}
+
+
 def _told(timeline: list[TimelineEntry], now: datetime) -> list[dict[str, Any]]:
     """What each audience was told, from the deliveries on the timeline, newest first."""
     audiences: dict[str, list[dict[str, Any]]] = {}
@@ -553,7 +567,7 @@ def _told(timeline: list[TimelineEntry], now: datetime) -> list[dict[str, Any]]:
                     {
                         "at": human_time(e.at, now),
                         "iso": e.at.isoformat(),
-                        "route": channel_label(channel.replace("sns", "email and SMS")),
+                        "route": _ROUTES.get(channel, channel_label(channel)),
                         "language": language_label(str(m.get("language", ""))),
                         "subject": m.get("subject") or "",
                         "body": m.get("body", ""),
