@@ -330,10 +330,15 @@ def test_update_resolve_and_maintenance_from_the_desk(world: World) -> None:
     b.post("/desk/incidents", _declare_form(b.csrf()))
     (inc,) = world.store.list_incidents()
     path = f"/desk/incidents/{inc.id}"
-    updated = b.post(f"{path}/update", {"csrf": b.csrf(path), "status": "identified", "cause": "a bad deploy"})
+    half = b.post(f"{path}/update", {"csrf": b.csrf(path), "status": "identified", "cause:en": "a bad deploy"})
+    assert half["statusCode"] == 400 and "the cause has no Spanish text" in half["body"]
+    form = {"csrf": b.csrf(path), "status": "identified", "cause:en": "a bad deploy", "cause:es": "una mala versión"}
+    updated = b.post(f"{path}/update", form)
     assert updated["statusCode"] == 303
     inc = world.store.get_incident(inc.id)  # type: ignore[assignment]
-    assert inc is not None and inc.status.value == "identified" and inc.cause == "a bad deploy"
+    assert inc is not None and inc.status.value == "identified"
+    assert inc.cause == {"en": "a bad deploy", "es": "una mala versión"}
+    assert "una mala versión" in b.get(path)["body"]
     assert b.post(f"{path}/resolve", {"csrf": b.csrf(path)})["statusCode"] == 303
     assert "resolve" in world.workflow.signals(inc.id)
     start = (NOW + timedelta(days=1)).strftime("%Y-%m-%dT%H:%M")
@@ -359,7 +364,7 @@ def test_a_mistake_is_named_and_nothing_changes(world: World) -> None:
     spanning = b.post("/desk/incidents", _declare_form(b.csrf(), component=["checkout-api", "login"]))
     assert spanning["statusCode"] == 400 and "span the groups" in spanning["body"]
     no_spanish = b.post("/desk/incidents", _declare_form(b.csrf(), **{"title:es": " "}))
-    assert no_spanish["statusCode"] == 400 and "empty in es" in no_spanish["body"]
+    assert no_spanish["statusCode"] == 400 and "the title has no Spanish text" in no_spanish["body"]
     assert world.store.list_incidents() == []
 
 
@@ -413,3 +418,12 @@ def test_desk_pages_are_never_cached_or_framed_and_escape_what_people_typed(worl
         assert (
             "<script>alert(1)</script>" not in resp["body"] and "&lt;script&gt;alert(1)&lt;/script&gt;" in resp["body"]
         )
+
+
+def test_declare_without_titles_takes_the_rules_title_and_defaults(world: World) -> None:
+    b = Browser(world)
+    b.sign_in()
+    form = {"csrf": b.csrf(), "component": ["checkout-api"], "title:en": "", "title:es": ""}
+    assert b.post("/desk/incidents", {**form, "status": "", "severity": ""})["statusCode"] == 303
+    (inc,) = world.store.list_incidents()
+    assert inc.title["es"] == "Fallos en el pago de facturas en línea" and inc.severity is Severity.SEV2

@@ -41,12 +41,14 @@ from aws_lambda_powertools.shared.cookies import Cookie
 from clarion.domain.approvals.links import ApprovalStatus, link_url
 from clarion.domain.enums import ComponentStatus, IncidentKind, IncidentStatus, Severity
 from clarion.domain.errors import ClarionError, NotFound
-from clarion.domain.incident import Incident, TimelineEntry
+from clarion.domain.incident import Incident, TimelineEntry, text_in
 from clarion.domain.messaging.i18n import status_label
 from clarion.domain.runbooks.model import Person, Runbook, localized
 from clarion.domain.workflow.manual import (
     InvalidRequest,
+    MissingTranslation,
     cancel_maintenance,
+    complete_texts,
     declare_incident,
     resolve_incident,
     schedule_maintenance,
@@ -289,8 +291,9 @@ class Desk:
                 else ""
             ),
             "drill": inc.drill,
-            "cause": inc.cause,
-            "eta": inc.eta,
+            "cause": _in_languages(inc.cause, rb.settings.languages),
+            "eta": _in_languages(inc.eta, rb.settings.languages),
+            "impact": _in_languages(getattr(inc, "impact", {}) or {}, rb.settings.languages),
             "pending": self._pending(inc, person, timeline, now, base),
             "told_count": sum(1 for e in timeline if e.kind == "message_sent"),
         }
@@ -443,16 +446,17 @@ class Desk:
         if not self.limits.hit(f"desk-act:{person.email.lower()}", window, ACTIONS_PER_PERSON, expires):
             return self._result(429, "Too many actions", "Please wait a little; nothing was changed.", _back())
         actor, now = self.actor(person), self.clock()
+        rb = self.runbook
         try:
             if action == "declare":
                 inc = declare_incident(
-                    self.runbook,
+                    rb,
                     self.store,
                     self.workflow,
-                    title=_per_language(req, "title", self.runbook),
+                    title=_texts(req, "title", rb, "title"),
                     components=req.values("component"),
-                    status=_enum(ComponentStatus, req.value("status"), "status"),
-                    severity=_enum(Severity, req.value("severity"), "severity"),
+                    status=_enum(ComponentStatus, req.value("status"), "status") if req.value("status") else None,
+                    severity=_enum(Severity, req.value("severity"), "severity") if req.value("severity") else None,
                     actor=actor,
                     now=now,
                     drill=req.value("drill") == "yes",
@@ -466,28 +470,34 @@ class Desk:
                     actor=actor,
                     now=now,
                     status=_enum(IncidentStatus, req.value("status"), "status") if req.value("status") else None,
-                    cause=req.value("cause") or None,
-                    eta=req.value("eta") or None,
+                    cause=_texts(req, "cause", rb, "cause") or None,
+                    eta=_texts(req, "eta", rb, "expected resolution") or None,
                     severity=_enum(Severity, req.value("severity"), "severity") if req.value("severity") else None,
                     publish=req.value("publish") == "yes",
                 )
                 return _see(inc.id, "updated")
             if action == "resolve":
                 inc = resolve_incident(
-                    self.store, self.workflow, incident_id, actor=actor, now=now, cause=req.value("cause") or None
+                    self.store,
+                    self.workflow,
+                    incident_id,
+                    actor=actor,
+                    now=now,
+                    cause=_texts(req, "rcause", rb, "cause") or None,
                 )
                 return _see(inc.id, "resolved")
             if action == "schedule":
                 m = schedule_maintenance(
-                    self.runbook,
+                    rb,
                     self.store,
                     self.workflow,
-                    title=_per_language(req, "title", self.runbook),
+                    title=_texts(req, "title", rb, "title"),
                     components=req.values("component"),
                     start=_utc(req.value("start"), "start"),
                     end=_utc(req.value("end"), "end"),
                     actor=actor,
                     now=now,
+                    impact=_texts(req, "impact", rb, "impact") or None,
                 )
                 return _see(m.id, "scheduled")
             if action == "cancel":
@@ -514,8 +524,22 @@ def _policy_summary(runbook: Runbook, severity: Severity) -> str:
     return ", ".join(parts)
 
 
-def _per_language(req: Request, name: str, runbook: Runbook) -> dict[str, str]:
-    return {lang: req.value(f"{name}:{lang}") for lang in runbook.settings.languages}
+def _texts(req: Request, name: str, runbook: Runbook, what: str) -> dict[str, str]:
+    """What a person typed in each language's field (``name:<lang>``): every language or none."""
+    given = {lang: req.value(f"{name}:{lang}") for lang in runbook.settings.languages}
+    try:
+        return complete_texts(runbook, given, option=what)
+    except MissingTranslation as exc:
+        missing = " and ".join(language_label(x) for x in exc.missing)
+        raise InvalidRequest(f"the {what} has no {missing} text; write it in every language") from None
+
+
+def _in_languages(texts: dict[str, str], languages: list[str]) -> list[dict[str, str]]:
+    return [
+        {"lang": lang, "label": language_label(lang), "text": text_in(texts, lang)}
+        for lang in languages
+        if text_in(texts, lang)
+    ]
 
 
 def _enum(kind: Any, value: str, what: str) -> Any:
