@@ -13,6 +13,7 @@ from clarion.domain.enums import Phase
 from clarion.domain.incident import Change
 from clarion.domain.messaging.ledger import Told
 from clarion.domain.runbooks.model import Runbook
+from clarion.web.approvals import render_page
 
 from tests.fakes.channels import ScriptedDelivery
 from tests.unit.test_approval_desk import World
@@ -43,14 +44,14 @@ def world(runbook: Runbook) -> World:
 def test_a_throttled_send_task_success_is_retried_and_the_approver_sees_approved(world: World) -> None:
     world.desk.decider = ThrottledDecider(failures=2)
     page = world.desk.decide(world.approval_id, world.form(decision="approve"), "/x")
-    assert page.status == 200 and "Approved" in page.html
+    assert page.status == 200 and "Approved" in render_page(page)
     assert world.desk.decider.calls == ["succeed"] * 3  # type: ignore[attr-defined]
 
 
 def test_a_decision_survives_step_functions_staying_down(world: World) -> None:
     world.desk.decider = ThrottledDecider(failures=100)
     page = world.desk.decide(world.approval_id, world.form(decision="approve"), "/x")
-    assert page.status == 202 and "Decision recorded" in page.html and "cannot be lost" in page.html
+    assert page.status == 202 and "Decision recorded" in render_page(page) and "cannot be lost" in render_page(page)
     assert world.status() is ApprovalStatus.APPROVED
     # A second click is told it is already decided (not a 500, not a second decision).
     assert world.desk.decide(world.approval_id, world.form(decision="approve"), "/x").status == 409
@@ -78,7 +79,7 @@ def _publish_resolution(world: World) -> None:
 def test_a_later_phase_supersedes_a_pending_draft_and_its_link_answers_410(world: World) -> None:
     _publish_resolution(world)
     page = world.desk.view(world.approval_id, world.params, "/x")
-    assert page.status == 410 and "A later update was already sent" in page.html
+    assert page.status == 410 and "A later update was already sent" in render_page(page)
     post = world.desk.decide(world.approval_id, world.form(decision="approve"), "/x")
     assert post.status == 410 and world.decider.calls == []  # never reached Step Functions
     # Even if the old draft reached its publish step (a holding statement on timeout, say), no

@@ -7,8 +7,9 @@ import base64
 from typing import Any
 
 from clarion.domain.approvals.desk import Page
-from clarion.handlers import approval_api, subscriptions
+from clarion.handlers import subscriptions
 from clarion.local.context import LocalLambdaContext
+from clarion.web import app as approval_api
 
 
 def event(path: str, method: str, body: bytes) -> dict[str, Any]:

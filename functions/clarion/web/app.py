@@ -45,22 +45,40 @@ def build_app(
             hdrs["Content-Length"] = str(len(html.encode()))
         return Response(status_code=page.status, content_type=HTML, body="" if head else html, headers=hdrs)
 
+    def busy(exc: Exception) -> Page:
+        # AWS kept failing before anything was decided: say so, never a bare 500.
+        logger.warning("approval desk unavailable", extra={"error": type(exc).__name__})
+        return Page(
+            503,
+            "Please try again in a minute",
+            "Clarion could not reach its database just now. Nothing was decided; your link still works.",
+        )
+
     @app.route("/approvals/<approval_id>", method=["GET", "HEAD"])
     def view(approval_id: str) -> Response[str]:
         params = dict(app.current_event.query_string_parameters or {})
         action = f"/approvals/{approval_id}"
-        page = get_approvals().view(approval_id, params, action=action)
+        try:
+            page = get_approvals().view(approval_id, params, action=action)
+        except Exception as exc:
+            page = busy(exc)
         logger.info("approval page viewed", extra={"approval_id": approval_id, "status": page.status})
         return respond(page, action)
 
     @app.post("/approvals/<approval_id>")
     def decide(approval_id: str) -> Response[str]:
-        raw = app.current_event.decoded_body or ""
         action = f"/approvals/{approval_id}"
+        try:
+            raw = app.current_event.decoded_body or ""
+        except (UnicodeDecodeError, ValueError):
+            return respond(Page(400, "Unreadable form", "The form was not sent as UTF-8 text."), action)
         if len(raw) > MAX_BODY:
             return respond(Page(413, "Request too large", "The form was larger than Clarion accepts."), action)
         form = dict(parse_qsl(raw, keep_blank_values=True))
-        page = get_approvals().decide(approval_id, form, action=action)
+        try:
+            page = get_approvals().decide(approval_id, form, action=action)
+        except Exception as exc:
+            page = busy(exc)
         logger.info(
             "approval decision",
             extra={"approval_id": approval_id, "status": page.status, "decision": form.get("decision", "")},
