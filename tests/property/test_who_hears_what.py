@@ -1,4 +1,4 @@
-"""Who hears what, as a property of the whole pipeline (DESIGN.md decision 10).
+"""Who hears what, as a property of the whole pipeline (docs/design.md, decision 10).
 
 Random sequences of: open (any severity, drill or not) / approve / reject / approval timeout (each
 policy action: holding statement, escalation answered or not, hold) / regular update / manual update

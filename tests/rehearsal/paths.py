@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from html import unescape
 from typing import Any
 from urllib.parse import urlencode, urlsplit
@@ -31,11 +31,14 @@ class Run:
     t0: datetime = field(default_factory=lambda: datetime.now(UTC).replace(microsecond=0))
 
 
-def url_event(method: str, url: str, body: str = "", ip: str = "203.0.113.9") -> dict[str, Any]:
+def url_event(
+    method: str, url: str, body: str = "", ip: str = "203.0.113.9", cookies: dict[str, str] | None = None
+) -> dict[str, Any]:
     """A Lambda function URL request (payload format 2.0)."""
     parts = urlsplit(url)
     return {
         "version": "2.0",
+        "cookies": [f"{k}={v}" for k, v in (cookies or {}).items()],
         "rawPath": parts.path,
         "rawQueryString": parts.query,
         "queryStringParameters": dict(p.split("=", 1) for p in parts.query.split("&") if "=" in p) or None,
@@ -125,9 +128,9 @@ def route_failed(run: Run) -> None:
 def approval_page(run: Run) -> None:
     page = _ok(run.invoke("Approvals", url_event("GET", run.state["link"])), "the approval page")
     form = dict(re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)"', page["body"]))
-    for name, value in re.findall(
-        r'<textarea id="m\d+" name="(msg:[^"]+)" rows="\d+">(.*?)</textarea>', page["body"], re.S
-    ):
+    texts = re.findall(r'<textarea id="msg-\d+" name="(msg:[^"]+)"[^>]*>(.*?)</textarea>', page["body"], re.S)
+    assert texts, "the approval page shows no text to approve"
+    for name, value in texts:
         form[name] = unescape(value)
     run.state["form"] = form
 
@@ -136,6 +139,79 @@ def approve(run: Run) -> None:
     form = {**run.state["form"], "decision": "approve"}
     url = run.state["link"].split("?")[0]
     _ok(run.invoke("Approvals", url_event("POST", url, urlencode(form))), "the approval decision")
+
+
+# -- the desk (same function URL, /desk) ----------------------------------------------------------
+DESK = "https://desk.example"
+PERSON = "bruno@ledgerly.example"  # communications manager in the sample roles.yaml
+
+
+def _desk(run: Run, method: str, path: str, form: dict[str, Any] | None = None) -> dict[str, Any]:
+    """One request with the cookies a browser keeps for the desk."""
+    jar: dict[str, str] = run.state.setdefault("jar", {})
+    body = urlencode(form or {}, doseq=True)
+    answer: dict[str, Any] = run.invoke("Approvals", url_event(method, DESK + path, body, cookies=jar))
+    for raw in answer.get("cookies") or []:
+        name, _, rest = raw.partition("=")
+        if "Max-Age=0" in raw:
+            jar.pop(name, None)
+        else:
+            jar[name] = rest.split(";", 1)[0]
+    if answer.get("statusCode", 200) >= 400:
+        raise AssertionError(f"{method} {path} answered {answer.get('statusCode')}: {str(answer.get('body'))[:300]}")
+    return answer
+
+
+def _csrf(answer: dict[str, Any]) -> str:
+    found = re.search(r'name="csrf" value="([^"]+)"', answer["body"])
+    assert found, "no CSRF value on the desk's page"
+    return found.group(1)
+
+
+def desk_sign_in(run: Run) -> None:
+    _desk(run, "POST", "/desk/sign-in", {"email": PERSON, "csrf": _csrf(_desk(run, "GET", "/desk"))})
+    link = re.compile(r'href="(https?://[^"]+/desk/sign-in\?[^"]+)"')
+    found = [
+        unescape(m.group(1))
+        for mail in sent_emails("123456789012", "us-east-1")
+        for m in [link.search(mail["body"])]
+        if m
+    ]
+    assert found, "no sign-in email was sent"
+    landing = _desk(run, "GET", found[-1].split(DESK, 1)[-1])
+    form = dict(re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)"', landing["body"]))
+    assert _desk(run, "POST", "/desk/session", form)["statusCode"] == 303
+    assert "clarion_desk" in run.state["jar"], "following the link set no session cookie"
+
+
+def desk_declare(run: Run) -> None:
+    home = _desk(run, "GET", "/desk")
+    assert "Sign out" in home["body"], "the desk did not keep the session"
+    form = {"csrf": _csrf(home), "component": "web-app", "title:en": "Slow pages", "title:es": "Páginas lentas"}
+    answer = _desk(run, "POST", "/desk/incidents", form)
+    assert answer["statusCode"] == 303, answer
+    run.state["desk_incident"] = answer["headers"]["Location"].split("/desk/incidents/", 1)[1].split("?")[0]
+
+
+def desk_maintenance(run: Run) -> None:
+    start = run.t0.replace(tzinfo=None) + timedelta(days=1)
+    form = {
+        "csrf": _csrf(_desk(run, "GET", "/desk")),
+        "component": "eu-region",
+        "title:en": "Database upgrade",
+        "title:es": "Actualización de la base de datos",
+        "start": start.isoformat(timespec="minutes"),
+        "end": (start + timedelta(hours=1)).isoformat(timespec="minutes"),
+    }
+    answer = _desk(run, "POST", "/desk/maintenance", form)
+    assert answer["statusCode"] == 303, answer
+    run.state["maintenance"] = answer["headers"]["Location"].split("/desk/incidents/", 1)[1].split("?")[0]
+
+
+def desk_cancel(run: Run) -> None:
+    m = run.state["maintenance"]
+    form = {"csrf": _csrf(_desk(run, "GET", f"/desk/incidents/{m}"))}
+    assert _desk(run, "POST", f"/desk/maintenance/{m}/cancel", form)["statusCode"] == 303
 
 
 # -- subscriptions --------------------------------------------------------------------------------
@@ -161,6 +237,10 @@ PATHS: list[tuple[str, str, Callable[[Run], None]]] = [
     ("Steps", "resolve", step("resolve")),
     ("Steps", "post-mortem draft", step("postmortem")),
     ("Subscriptions", "subscribe by email (double opt-in)", subscribe_email),
+    ("Approvals", "desk: sign in by the emailed link (a session cookie)", desk_sign_in),
+    ("Approvals", "desk: declare an incident (the workflow starts)", desk_declare),
+    ("Approvals", "desk: schedule maintenance", desk_maintenance),
+    ("Approvals", "desk: cancel maintenance (its execution stops)", desk_cancel),
 ]
 
 

@@ -69,6 +69,7 @@ def _reset_containers() -> None:
         intake.runtime,
         runtime._deployed,
         runtime._deployed_desk,
+        runtime.deployed_desk,
         steps.service,
         approvals._deployed_app,
         subscriptions._deployed_app,

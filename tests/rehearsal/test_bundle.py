@@ -171,9 +171,16 @@ def test_every_handler_imports_from_the_asset_alone_and_answers(
         endpoint,
         envs["Approvals"],
         HANDLERS["Approvals"],
-        [url_event("GET", "https://approvals.example/approvals/nothing?a=x&e=1&s=bad")],
+        [
+            url_event("GET", "https://approvals.example/approvals/nothing?a=x&e=1&s=bad"),
+            url_event("GET", "https://approvals.example/desk"),
+        ],
     )
-    assert approvals["answers"][0]["statusCode"] in (400, 403, 404, 410)  # a forged link is refused, not a crash
+    forged, desk = approvals["answers"]
+    assert forged["statusCode"] in (400, 403, 404, 410)  # a forged link is refused, not a crash
+    # The desk answers from the asset's own templates: the sign-in form, with its CSRF value and cookie.
+    assert desk["statusCode"] == 200 and 'name="email"' in desk["body"] and 'name="csrf"' in desk["body"]
+    assert any(c.startswith("clarion_pre=") for c in desk["cookies"])
     body = "protocol=email&endpoint=ana%40customer.example&components=web-app"
     subscriptions = invoke(
         asset,

@@ -1,4 +1,4 @@
-"""Who hears what: the audience ledger on fakes (DESIGN.md decision 10)."""
+"""Who hears what: the audience ledger on fakes (docs/design.md, decision 10)."""
 
 from __future__ import annotations
 
@@ -222,8 +222,10 @@ def test_maintenance_cancelled_before_anyone_was_told_stays_internal(runbook: Ru
 
 
 def test_the_approval_page_says_where_each_text_goes(runbook: Runbook) -> None:
+    from clarion.domain.approvals.desk import ApprovalView, Page, one_sided_edits
     from clarion.domain.approvals.links import ApprovalRequest, Approver
-    from clarion.domain.approvals.page import render_approval_page
+    from clarion.domain.messaging.drafts import apply_edits
+    from clarion.web.approvals import render_page
 
     p = FakePipeline(runbook)
     inc = declare(p, Severity.SEV4)
@@ -242,7 +244,17 @@ def test_the_approval_page_says_where_each_text_goes(runbook: Runbook) -> None:
         created_at=T0,
         expires_at=T0 + timedelta(minutes=15),
     )
-    html = render_approval_page(runbook, incident, draft, request, 0, {}, "csrf", "/approvals/a1", [])
-    assert "customers · status_page · en ·\nto status_page</legend>" in html
-    assert "opening for sns:customers</legend>" in html  # the customer topic never heard of it
+    view = ApprovalView(runbook, incident, draft, request, 0, {"a": "0", "e": "1", "s": "x"}, "csrf", [])
+    html = render_page(Page(200, view=view), "/approvals/a1", now=T0)
+    # The page was told of the opening: it gets the update. The customer topic never was: an opening.
+    assert '<h3>Customers · Status page · English</h3>\n<p class="small muted">Goes to Status page.</p>' in html
+    assert (
+        "Goes to Email and SMS subscribers (customers), which was never told of this incident: "
+        "it gets this opening, not the update." in html
+    )
+    assert "<legend>Customers · Email · opening</legend>" in html
     assert 'name="msg:opening/customers/email/en"' in html
+    # Editing the English opening alone is one-sided for the opening, not for the update's email.
+    opening_en = next(m for m in draft.messages if m.key == "opening/customers/email/en")
+    edited = apply_edits(draft, {opening_en.key: opening_en.body + " More soon."}, 3)
+    assert one_sided_edits(draft, edited) == ["opening/customers/email"]

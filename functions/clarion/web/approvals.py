@@ -11,8 +11,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from clarion.domain.approvals.desk import ApprovalView, Page
+from clarion.domain.approvals.desk import ApprovalView, Page, edit_group
 from clarion.domain.enums import Audience, Channel
+from clarion.domain.messaging.drafts import Draft, DraftMessage, on_route
 from clarion.domain.messaging.i18n import status_label
 from clarion.domain.workflow.service import ApprovalEmail
 from clarion.web.render import (
@@ -21,6 +22,7 @@ from clarion.web.render import (
     human_time,
     language_label,
     render,
+    route_label,
     script,
     sms_count,
 )
@@ -54,6 +56,19 @@ def _remaining(expires: datetime, now: datetime) -> str:
     return f"about {minutes // 60} hours left"
 
 
+def _where(draft: Draft, m: DraftMessage) -> str:
+    """Where a text goes, in words: an opening goes only to routes never told of the incident."""
+    routes = [route_label(r) for r in draft.routes if (r in draft.opening_routes) is m.opening and on_route(r, m)]
+    if not routes:
+        return "Goes nowhere in this phase."
+    names = routes[0] if len(routes) == 1 else ", ".join(routes[:-1]) + " and " + routes[-1]
+    if m.opening:
+        never, gets = ("was", "it gets") if len(routes) == 1 else ("were", "they get")
+        phase = draft.phase.value.replace("_", " ")
+        return f"Goes to {names}, which {never} never told of this incident: {gets} this opening, not the {phase}."
+    return f"Goes to {names}."
+
+
 def approval_context(view: ApprovalView, action: str, now: datetime) -> dict[str, Any]:
     runbook, incident, draft, request = view.runbook, view.incident, view.draft, view.request
     lang = runbook.settings.default_language
@@ -63,48 +78,55 @@ def approval_context(view: ApprovalView, action: str, now: datetime) -> dict[str
     for audience in Audience:
         channels = []
         for channel in Channel:
-            messages = []
-            for m in draft.messages:
-                if m.audience is not audience or m.channel is not channel:
-                    continue
-                index += 1
-                label = (
-                    f"{audience_label(audience.value)} · {channel_label(channel.value)} · {language_label(m.language)}"
-                )
-                messages.append(
-                    {
-                        "id": index,
-                        "key": m.key,
-                        "lang": m.language,
-                        "language": language_label(m.language),
-                        "label": label,
-                        "subject": subjects.get(m.key, m.subject) if m.subject is not None else None,
-                        "body": texts.get(m.key, m.body),
-                        "sms": channel is Channel.SMS,
-                    }
-                )
-            if messages:
-                channels.append({"channel": channel_label(channel.value), "messages": messages})
+            for opening in (True, False):
+                messages = []
+                for m in draft.messages:
+                    if m.audience is not audience or m.channel is not channel or m.opening is not opening:
+                        continue
+                    index += 1
+                    label = (
+                        f"{audience_label(audience.value)} · {channel_label(channel.value)} · "
+                        f"{language_label(m.language)}"
+                    )
+                    messages.append(
+                        {
+                            "id": index,
+                            "key": m.key,
+                            "lang": m.language,
+                            "language": language_label(m.language),
+                            "label": label,
+                            "where": _where(draft, m),
+                            "subject": subjects.get(m.key, m.subject) if m.subject is not None else None,
+                            "body": texts.get(m.key, m.body),
+                            "sms": channel is Channel.SMS,
+                        }
+                    )
+                if messages:
+                    channels.append(
+                        {
+                            "channel": channel_label(channel.value) + (" · opening" if opening else ""),
+                            "messages": messages,
+                        }
+                    )
         if channels:
             groups.append({"audience": audience_label(audience.value), "channels": channels})
     previews = []
-    for m in draft.messages:
-        if m.audience is Audience.CUSTOMERS and m.channel is Channel.STATUS_PAGE:
-            previews.append(
-                {
-                    "lang": m.language,
-                    "language": language_label(m.language),
-                    "title": incident.title.get(m.language) or incident.title.get(lang, incident.id),
-                    "status": status_label(incident.status, m.language),
-                    "at": human_time(draft.created_at, now),
-                    "body": m.body,
-                }
-            )
+    page = draft.for_route("status_page").messages if "status_page" in draft.routes else []
+    for m in page:
+        previews.append(
+            {
+                "lang": m.language,
+                "language": language_label(m.language),
+                "title": incident.title.get(m.language) or incident.title.get(lang, incident.id),
+                "status": status_label(incident.status, m.language),
+                "at": human_time(draft.created_at, now),
+                "body": m.body,
+            }
+        )
     one_sided = []
     unedited_langs: set[str] = set()
     for g in view.one_sided:
-        group_audience, group_channel = g.split("/", 1)
-        langs = [m for m in draft.messages if f"{m.audience.value}/{m.channel.value}" == g]
+        langs = [m for m in draft.messages if edit_group(m) == g]
         changed = [
             m.language
             for m in langs
@@ -113,9 +135,11 @@ def approval_context(view: ApprovalView, action: str, now: datetime) -> dict[str
         ]
         unchanged = [m.language for m in langs if m.language not in changed]
         unedited_langs.update(unchanged)
+        group_audience, group_channel = g.removeprefix("opening/").split("/", 1)
         one_sided.append(
             {
-                "label": f"{audience_label(group_audience)} · {channel_label(group_channel)}",
+                "label": f"{audience_label(group_audience)} · {channel_label(group_channel)}"
+                + (" · opening" if g.startswith("opening/") else ""),
                 "edited": " and ".join(f"the {language_label(x)}" for x in changed),
                 "unedited": " and ".join(f"the {language_label(x)}" for x in unchanged),
             }
@@ -161,7 +185,8 @@ def approval_email_html(mail: ApprovalEmail) -> str:
     messages = [
         {
             "label": f"{audience_label(m.audience.value)} · {channel_label(m.channel.value)} · "
-            f"{language_label(m.language)}",
+            f"{language_label(m.language)}" + (" · opening" if m.opening else ""),
+            "where": _where(draft, m),
             "subject": m.subject,
             "body": m.body,
             "sms": sms_count(m.body) if m.channel is Channel.SMS else "",

@@ -56,7 +56,7 @@ from clarion.domain.workflow.manual import (
 )
 from clarion.handlers.observability import logger, metrics
 from clarion.ports import DeskStore, IncidentStore, Mailer, Workflow, WorkflowStore
-from clarion.web.render import audience_label, channel_label, human_time, language_label, render
+from clarion.web.render import audience_label, human_time, language_label, render, route_kind_label
 from clarion.web.security import (
     PRE_SESSION_COOKIE,
     SESSION_COOKIE,
@@ -501,7 +501,7 @@ class Desk:
                 )
                 return _see(m.id, "scheduled")
             if action == "cancel":
-                m = cancel_maintenance(self.store, incident_id, actor=actor, now=now)
+                m = cancel_maintenance(self.store, self.workflow, incident_id, actor=actor, now=now)
                 self.workflow.stop(f"{m.id}-maintenance", "maintenance cancelled")
                 return _see(m.id, "cancelled")
         except NotFound as exc:
@@ -565,33 +565,18 @@ def _back() -> dict[str, str]:
     return {"href": "/desk", "text": "Back to the desk"}
 
 
-_ROUTES = {
-    "status_page": "Status page",
-    "sns": "Email and SMS subscribers",
-    "chat": "Chat",
-    "email": "Support copy (email)",
-    "email-customers": "Email",
-    "sms": "SMS",
-    "voice": "Voice call",
-    "push": "Mobile push",
-    "whatsapp": "WhatsApp",
-    "webhook": "Webhook",
-}
-
-
 def _told(timeline: list[TimelineEntry], now: datetime) -> list[dict[str, Any]]:
     """What each audience was told, from the deliveries on the timeline, newest first."""
     audiences: dict[str, list[dict[str, Any]]] = {}
     for e in timeline:
         if e.kind == "message_sent":
             route = str(e.data.get("route", ""))
-            channel = route.split(":", 1)[0]
             for m in e.data.get("messages", []):
                 audiences.setdefault(str(m.get("audience", "")), []).append(
                     {
                         "at": human_time(e.at, now),
                         "iso": e.at.isoformat(),
-                        "route": _ROUTES.get(channel, channel_label(channel)),
+                        "route": route_kind_label(route),
                         "language": language_label(str(m.get("language", ""))),
                         "subject": m.get("subject") or "",
                         "body": m.get("body", ""),
@@ -707,5 +692,6 @@ _DONE = {
     "updated": "Updated. If you posted an update, it is being drafted and goes for approval per the policy.",
     "resolved": "Resolving: the resolution messages, the status page and the post-mortem reminder follow.",
     "scheduled": "Scheduled and announced. It starts and completes on schedule.",
-    "cancelled": "Cancelled: its workflow stops and it leaves the status page at the next publish.",
+    "cancelled": "Cancelled. Whoever was told of the window hears that it is cancelled, and the status page "
+    "shows it as cancelled.",
 }

@@ -24,6 +24,18 @@ CHANNELS = {
     "social": "Social media",
 }
 LANGUAGES = {"en": "English", "es": "Spanish", "pt": "Portuguese", "fr": "French", "de": "German"}
+ROUTES = {
+    "status_page": "Status page",
+    "sns": "Email and SMS subscribers",
+    "chat": "Chat",
+    "email": "Support copy (email)",
+    "email-customers": "Email",
+    "sms": "SMS",
+    "voice": "Voice call",
+    "push": "Mobile push",
+    "whatsapp": "WhatsApp",
+    "webhook": "Webhook",
+}
 
 
 def audience_label(value: str) -> str:
@@ -36,6 +48,26 @@ def channel_label(value: str) -> str:
 
 def language_label(code: str) -> str:
     return LANGUAGES.get(code, code)
+
+
+def route_kind_label(route: str) -> str:
+    """The kind of delivery a route is, in words ("sns:customers" is "Email and SMS subscribers")."""
+    kind = route.split(":", 1)[0]
+    return ROUTES.get(kind, channel_label(kind))
+
+
+def route_label(route: str) -> str:
+    """One route in words, with what tells it apart from its siblings: the audience of a topic, the
+    language of a direct delivery, the name of a webhook."""
+    parts = route.split(":")
+    kind = route_kind_label(route)
+    if parts[0] == "sns" and len(parts) > 1:
+        return f"{kind} ({audience_label(parts[1]).lower()})"
+    if parts[0] in ("email-customers", "sms", "voice", "push", "whatsapp") and len(parts) > 1:
+        return f"{kind} ({language_label(parts[1])})"
+    if parts[0] == "webhook" and len(parts) > 2:
+        return f"{kind} {parts[2]}"
+    return kind
 
 
 def human_time(at: datetime | None, now: datetime | None = None) -> str:

@@ -23,9 +23,8 @@ from clarion.domain.approvals.links import (
     verify_csrf,
     verify_link,
 )
-from clarion.domain.enums import Audience, Channel
 from clarion.domain.incident import Change, Incident, TimelineEntry
-from clarion.domain.messaging.drafts import Draft, EditProblem, apply_edits
+from clarion.domain.messaging.drafts import Draft, DraftMessage, EditProblem, apply_edits
 from clarion.domain.runbooks.model import Runbook
 from clarion.domain.workflow.supersession import superseded_by
 from clarion.ports import IncidentStore, WorkflowStore
@@ -63,7 +62,7 @@ class ApprovalView:
     problem: str = ""
     texts: dict[str, str] | None = None  # message key -> the text the approver typed (after a refusal)
     subjects: dict[str, str] | None = None  # message key -> the subject the approver typed
-    one_sided: list[str] = field(default_factory=list)  # "audience/channel" groups edited in some languages only
+    one_sided: list[str] = field(default_factory=list)  # edit_group()s edited in some languages only
 
 
 @dataclass(frozen=True)
@@ -310,15 +309,22 @@ class ApprovalDesk:
         return self._result(200, "Rejected", "Thank you. Nothing was published; the incident team has been told.")
 
 
+def edit_group(m: DraftMessage) -> str:
+    """The languages of one message: ``audience/channel``, with ``opening/`` before it for the opening
+    that routes never told receive."""
+    return ("opening/" if m.opening else "") + f"{m.audience.value}/{m.channel.value}"
+
+
 def one_sided_edits(before: Draft, after: Draft) -> list[str]:
-    """The ``audience/channel`` groups whose text was edited in some languages but not in others:
+    """The :func:`edit_group` groups whose text was edited in some languages but not in others:
     customers reading those would read different things."""
-    changed: dict[tuple[Audience, Channel], set[bool]] = {}
+    edited_now = {m.key: m for m in after.messages}
+    changed: dict[str, set[bool]] = {}
     for old in before.messages:
-        new = after.message(old.audience, old.channel, old.language)
+        new = edited_now.get(old.key)
         edited = new is not None and (new.body != old.body or new.subject != old.subject)
-        changed.setdefault((old.audience, old.channel), set()).add(edited)
-    return [f"{a.value}/{c.value}" for (a, c), seen in changed.items() if seen == {True, False}]
+        changed.setdefault(edit_group(old), set()).add(edited)
+    return [g for g, seen in changed.items() if seen == {True, False}]
 
 
 def _link_params(params: dict[str, str]) -> dict[str, str]:

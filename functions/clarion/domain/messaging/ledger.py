@@ -1,4 +1,4 @@
-"""The audience ledger: who was told about an incident, by which approved draft (DESIGN.md decision 10).
+"""The audience ledger: who was told about an incident, by which approved draft (docs/design.md, decision 10).
 
 One rule, kept here and nowhere else:
 

@@ -684,7 +684,8 @@ def approval_email(mail: ApprovalEmail) -> tuple[str, str]:
         "Drafts:",
     ]
     for m in draft.messages:
-        lines += ["", f"--- {m.audience.value} / {m.channel.value} / {m.language}"]
+        opening = " / opening for routes never told" if m.opening else ""
+        lines += ["", f"--- {m.audience.value} / {m.channel.value} / {m.language}{opening}"]
         if m.subject:
             lines.append(f"Subject: {m.subject}")
         lines.append(m.body)
