@@ -90,9 +90,9 @@ try {
   const sms = p.locator("textarea[data-sms]").first();
   await sms.fill("Pagos con tarjeta: estamos investigando. ".repeat(6));
   const liveCount = await p.locator(`#${await sms.getAttribute("aria-describedby")}`).textContent();
-  await p.reload();
+  // A fresh visit (a reload would restore the scroll position): the page as the approver first sees it.
+  await p.goto(approvalHref);
   if (shots) {
-    await p.evaluate(() => window.scrollTo(0, 0));
     await p.screenshot({ path: `${shots}/approval-phone.png` });
     await p.locator("textarea[data-sms]").first().scrollIntoViewIfNeeded();
     await p.locator("textarea[data-sms]").first().evaluate((e) => e.closest("fieldset").scrollIntoView());
