@@ -13,6 +13,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 import pytest
 from clarion.domain.approvals.desk import ApprovalDesk
 from clarion.domain.enums import IncidentKind, Severity
+from clarion.domain.incident import Incident
 from clarion.domain.runbooks.model import Runbook
 from clarion.web.app import build_app
 from clarion.web.desk import SIGN_INS_PER_ADDRESS, SIGN_INS_PER_SOURCE, Desk
@@ -20,6 +21,7 @@ from clarion.web.security import SESSION_COOKIE, session_value, sign_in_params
 
 from tests.fakes.channels import RecordingDecider, RecordingMailer
 from tests.fakes.desk_store import InMemoryDeskStore
+from tests.fakes.page_store import InMemoryPageStore
 from tests.fakes.store import InMemoryIncidentStore
 from tests.fakes.workflow import RecordingWorkflow
 from tests.fakes.workflow_store import InMemoryWorkflowStore
@@ -102,6 +104,18 @@ class Browser:
         assert resp["statusCode"] == 303, resp["body"]
 
 
+class SpyPageStore(InMemoryPageStore):
+    """The page model, noting which incidents were refreshed without an update."""
+
+    def __init__(self, store: InMemoryIncidentStore, clock: Any) -> None:
+        super().__init__(store, clock)
+        self.refreshed: list[Incident] = []
+
+    def refresh(self, incident: Incident, now: datetime) -> bool:
+        self.refreshed.append(incident)
+        return super().refresh(incident, now)
+
+
 class World:
     def __init__(self, runbook: Runbook) -> None:
         self.now = NOW
@@ -110,6 +124,7 @@ class World:
         self.workflow = RecordingWorkflow()
         self.mailer = RecordingMailer()
         self.limits = InMemoryDeskStore()
+        self.pages = SpyPageStore(self.store, lambda: self.now)
         self.desk = Desk(
             runbook=runbook,
             store=self.store,
@@ -119,6 +134,7 @@ class World:
             limits=self.limits,
             key=lambda: KEY,
             clock=lambda: self.now,
+            pages=self.pages,
         )
         approvals = ApprovalDesk(
             runbook=runbook,
@@ -351,6 +367,9 @@ def test_update_resolve_and_maintenance_from_the_desk(world: World) -> None:
     mpath = f"/desk/incidents/{m.id}"
     assert b.post(f"/desk/maintenance/{m.id}/cancel", {"csrf": b.csrf(mpath)})["statusCode"] == 303
     assert world.workflow.stopped == [f"{m.id}-maintenance"]
+    # Whoever was told hears of it (the cancel signal), and the page model follows at once.
+    assert "cancel" in world.workflow.signals(m.id)
+    assert [(i.id, i.cancelled_at is not None) for i in world.pages.refreshed] == [(m.id, True)]
     by_person = {e.kind: e.actor for e in world.store.timeline(m.id) if e.actor != "intake"}
     assert by_person == {
         "maintenance_scheduled": f"Eli Novak ({ELI})",

@@ -244,6 +244,7 @@ def build_desk(runbook: Runbook, wiring: Wiring, client: Callable[..., Any], key
         limits=DynamoDBDeskStore(wiring.table, ddb),
         key=key,
         base_url=wiring.approval_base_url,
+        pages=DynamoDBPageStore(wiring.table, ddb),
     )
 
 

@@ -55,7 +55,7 @@ from clarion.domain.workflow.manual import (
     update_incident,
 )
 from clarion.handlers.observability import logger, metrics
-from clarion.ports import DeskStore, IncidentStore, Mailer, Workflow, WorkflowStore
+from clarion.ports import DeskStore, IncidentStore, Mailer, PageStore, Workflow, WorkflowStore
 from clarion.web.render import audience_label, human_time, language_label, render, route_kind_label
 from clarion.web.security import (
     PRE_SESSION_COOKIE,
@@ -118,6 +118,7 @@ class Desk:
     key: Callable[[], bytes]
     base_url: str = ""  # where emailed links point; empty: the address the request came to (function URL)
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+    pages: PageStore | None = None  # the status page's model: a cancelled window leaves it at once
 
     # --- people and sessions -------------------------------------------------------------------
 
@@ -501,7 +502,7 @@ class Desk:
                 )
                 return _see(m.id, "scheduled")
             if action == "cancel":
-                m = cancel_maintenance(self.store, self.workflow, incident_id, actor=actor, now=now)
+                m = cancel_maintenance(self.store, self.workflow, incident_id, actor=actor, now=now, pages=self.pages)
                 self.workflow.stop(f"{m.id}-maintenance", "maintenance cancelled")
                 return _see(m.id, "cancelled")
         except NotFound as exc:
