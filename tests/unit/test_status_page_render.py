@@ -11,7 +11,7 @@ from typing import Any
 
 import feedparser
 import pytest
-from clarion.domain.enums import ComponentStatus
+from clarion.domain.enums import ComponentStatus, IncidentKind
 from clarion.domain.page_index import HISTORY_PAGE_SIZE
 from clarion.domain.runbooks.model import Runbook
 from clarion.domain.status_page import PageIncident, PageUpdate
@@ -387,3 +387,45 @@ def test_live_incident_shows_when_the_next_update_comes() -> None:
     es = _visible(file(result, "es/incidents/core-live.html").decode())
     assert "Next update by Nov 23, 2026, 9:45 AM EST" in en
     assert "Próxima actualización antes del 23 de noviembre de 2026, 9:45 a. m. (hora de Colombia)" in es
+
+
+def _window(status: str, *, cancelled: bool = False, ran: bool = False) -> PageIncident:
+    start, end = NOW + timedelta(days=1), NOW + timedelta(days=1, hours=2)
+    updates = [PageUpdate(id="s", status="scheduled", body={"en": "Planned.", "es": "Programado."}, created_at=NOW)]
+    if ran:
+        updates.append(PageUpdate(id="p", status="in_progress", body={"en": "On.", "es": "En curso."}, created_at=NOW))
+    if status == "completed":
+        updates.append(PageUpdate(id="c", status="completed", body={"en": "Off.", "es": "Fin."}, created_at=NOW))
+    return PageIncident(
+        id="maint-login",
+        kind=IncidentKind.MAINTENANCE,
+        name={"en": "Login upgrade", "es": "Actualización del inicio de sesión"},
+        status=status,
+        impact="maintenance",
+        components={"login": ComponentStatus.UNDER_MAINTENANCE},
+        created_at=NOW,
+        updated_at=NOW,
+        started_at=start,
+        resolved_at=NOW if status == "completed" else None,
+        scheduled_for=start,
+        scheduled_until=end,
+        cancelled=cancelled,
+        updates=updates,
+    )
+
+
+@pytest.mark.parametrize(
+    ("window", "started"),
+    [
+        (_window("scheduled"), False),  # upcoming: it has not started
+        (_window("completed", cancelled=True), False),  # called off before its start: it never did
+        (_window("completed", cancelled=True, ran=True), True),  # called off while it ran
+        (_window("completed", ran=True), True),
+    ],
+)
+def test_a_window_says_started_only_once_it_has(window: PageIncident, started: bool) -> None:
+    result = SiteRenderer(rb()).render([window], NOW)
+    en = _visible(file(result, "incidents/maint-login.html").decode())
+    es = _visible(file(result, "es/incidents/maint-login.html").decode())
+    assert ("Started:" in en) is started and ("Inicio:" in es) is started
+    assert "Scheduled: Nov 24, 2026, 9:05 AM EST to Nov 24, 2026, 11:05 AM EST" in en  # the window, always

@@ -117,6 +117,17 @@ def _stamp(at: datetime | None, language: str, time_zone: str) -> Markup:
     return Markup('<time datetime="{}">{}</time>').format(iso(at), format_time(at, language, time_zone))
 
 
+def _began(inc: PageIncident) -> bool:
+    """Whether the page may say the incident or window started: an upcoming window has not, and one
+    called off before its start never did."""
+    if not inc.is_maintenance:
+        return True
+    running = (MaintenanceStatus.IN_PROGRESS.value, MaintenanceStatus.VERIFYING.value)
+    if any(u.status in running for u in inc.updates) or inc.status in running:
+        return True
+    return inc.status == MaintenanceStatus.COMPLETED.value and not inc.cancelled
+
+
 class SiteRenderer:
     def __init__(self, runbook: Runbook) -> None:
         self.runbook = runbook
@@ -189,6 +200,7 @@ class SiteRenderer:
             "next_update_at": inc.next_update_at if inc.unresolved and not inc.is_maintenance else None,
             "window": window,
             "started_at": inc.started_at,
+            "began_at": inc.started_at if _began(inc) else None,  # "Started" only once it has
             "resolved_at": None if cancelled else inc.resolved_at,  # a window called off never ran
             "created_at": inc.created_at,
             "updated_at": inc.updated_at,
