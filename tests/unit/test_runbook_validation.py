@@ -265,3 +265,37 @@ def test_an_opening_cannot_be_pre_approved(rb_dir: Path, edit: Edit) -> None:
     edit("policies.yaml", "      on_timeout: hold\n", "      on_timeout: hold\n      pre_approved: [investigating]\n")
     (problem,) = errors(rb_dir)
     assert Path(problem.file).name == "policies.yaml" and "cannot be pre-approved" in problem.message
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Reply to this email if it still fails.",
+        "You can answer this email with questions.",
+        "Just hit reply and tell us.",
+        "Responda a este correo si algo sigue fallando.",
+        "Puede responder a este correo si algo sigue fallando.",
+        "Respóndanos a este mensaje con sus dudas.",
+        "Contéstenos este correo con sus dudas.",
+        "Si tiene dudas, puede contestar este mensaje.",
+    ],
+)
+def test_the_reply_lint_knows_the_usual_ways_to_invite_a_reply(text: str) -> None:
+    from clarion.domain.runbooks.lint import REPLY_INVITATION
+
+    assert REPLY_INVITATION.search(text), text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "If something still does not work for you, please contact our support team.",
+        "Si algo sigue sin funcionar, comuníquese con nuestro equipo de soporte.",
+        "Responderemos a todas las consultas en el centro de ayuda.",
+        "We will respond to the problem as fast as we can.",
+    ],
+)
+def test_the_reply_lint_leaves_other_texts_alone(text: str) -> None:
+    from clarion.domain.runbooks.lint import REPLY_INVITATION
+
+    assert not REPLY_INVITATION.search(text), text

@@ -26,10 +26,11 @@ from clarion.domain.runbooks.model import Problem, Runbook
 
 #: "Reply to this email" and its kin, in the shipped languages.
 REPLY_INVITATION = re.compile(
-    r"\b(?:reply|respond|write back)\s+(?:to\s+)?(?:this|our|the)\s+(?:e-?mail|message|text|sms)"
-    r"|\bjust reply\b|\breply\s+(?:here|to us)\b"
-    r"|\bresponda\s+(?:a\s+)?(?:este|nuestro|el)\s+(?:correo|mensaje|e-?mail|sms)"
-    r"|\bconteste\s+(?:a\s+)?(?:este|nuestro|el)\s+(?:correo|mensaje|e-?mail|sms)",
+    r"\b(?:reply|respond|write back|answer)\s+(?:to\s+)?(?:this|our|the)\s+(?:e-?mail|message|text|sms)"
+    r"|\b(?:just|hit|press)\s+reply\b|\breply\s+(?:here|to us)\b"
+    # usted's imperative, the infinitive ("puede responder") and the forms with "nos"
+    r"|\b(?:responda|responder|resp[oó]ndanos|respondernos|conteste|contestar|cont[eé]stenos|contestarnos)"
+    r"\s+(?:a\s+)?(?:este|nuestro|el)\s+(?:correo|mensaje|e-?mail|sms)",
     re.IGNORECASE,
 )
 
