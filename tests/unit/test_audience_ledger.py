@@ -258,3 +258,28 @@ def test_the_approval_page_says_where_each_text_goes(runbook: Runbook) -> None:
     opening_en = next(m for m in draft.messages if m.key == "opening/customers/email/en")
     edited = apply_edits(draft, {opening_en.key: opening_en.body + " More soon."}, 3)
     assert one_sided_edits(draft, edited) == ["opening/customers/email"]
+
+
+def test_the_cancellation_names_the_window_not_the_day_it_was_announced(runbook: Runbook) -> None:
+    p = FakePipeline(runbook)
+    now = p.clock()
+    m = schedule_maintenance(
+        runbook,
+        p.store,
+        p.workflow,
+        title={"en": "Login upgrade", "es": "Actualización del inicio de sesión"},
+        components=["login"],
+        start=now + timedelta(days=1),
+        end=now + timedelta(days=1, hours=2),
+        actor="cli:test",
+        now=now,
+    )
+    p.service.maintenance_phase(m.id, "maintenance_scheduled")
+    p.phase(m.id, Phase.MAINTENANCE_SCHEDULED, "maintenance-scheduled")
+    cancel_maintenance(p.store, p.workflow, m.id, actor="cli:test", now=p.clock())
+    p.phase(m.id, Phase.MAINTENANCE_CANCELLED, "maintenance-cancelled")
+    (email,) = [d for d in p.delivered if d.draft_id == "maintenance-cancelled" and d.route == "sns:customers"]
+    text = " ".join(email.bodies)
+    # "que anunciamos del 24 al 24" reads as if the announcement lasted from one date to the other.
+    assert "anunciamos del" not in text
+    assert "Hemos cancelado el mantenimiento de Inicio de sesión previsto del 24 de noviembre de 2026" in text
