@@ -283,3 +283,37 @@ def test_the_cancellation_names_the_window_not_the_day_it_was_announced(runbook:
     # "que anunciamos del 24 al 24" reads as if the announcement lasted from one date to the other.
     assert "anunciamos del" not in text
     assert "Hemos cancelado el mantenimiento de Inicio de sesión previsto del 24 de noviembre de 2026" in text
+
+
+def test_a_window_cancelled_while_under_way_says_it_began_and_is_over(runbook: Runbook) -> None:
+    p = FakePipeline(runbook)
+    now = p.clock()
+    m = schedule_maintenance(
+        runbook,
+        p.store,
+        p.workflow,
+        title={"en": "Login upgrade", "es": "Actualización del inicio de sesión"},
+        components=["login"],
+        start=now + timedelta(minutes=5),
+        end=now + timedelta(hours=1),
+        actor="cli:test",
+        now=now,
+    )
+    p.service.maintenance_phase(m.id, "maintenance_scheduled")
+    p.phase(m.id, Phase.MAINTENANCE_SCHEDULED, "maintenance-scheduled")
+    p.now += timedelta(minutes=10)  # the window has begun
+    p.service.maintenance_phase(m.id, "maintenance_in_progress")
+    p.phase(m.id, Phase.MAINTENANCE_IN_PROGRESS, "maintenance-in-progress")
+    cancel_maintenance(p.store, p.workflow, m.id, actor="cli:test", now=p.clock())
+    p.phase(m.id, Phase.MAINTENANCE_CANCELLED, "maintenance-cancelled")
+    told = sorted(sent(p, m.id, "maintenance-in-progress"))
+    assert told and sorted(sent(p, m.id, "maintenance-cancelled")) == told
+    (email,) = [d for d in p.delivered if d.draft_id == "maintenance-cancelled" and d.route == "sns:customers"]
+    en, es = email.bodies
+    # Customers were told it started: "cancelled ... if we plan it again" would leave them wondering.
+    assert "The rest of the planned maintenance of Login is cancelled: it began on Nov 23, 2026" in en
+    assert "The maintenance is over." in en and "If we plan it again" not in en
+    assert "El resto del mantenimiento programado de Inicio de sesión está cancelado: comenzó el 23 de" in es
+    assert "El mantenimiento ya terminó." in es and "Si lo volvemos a programar" not in es
+    page = p.pages[-1][0]
+    assert "is cancelled" in page.updates[-1].body["en"] and "está cancelado" in page.updates[-1].body["es"]

@@ -179,6 +179,7 @@ class Cell:
     provider: bool
     drill: bool
     cadence: timedelta
+    window_started: bool = False
 
     def describe(self) -> str:
         flags = [
@@ -189,6 +190,7 @@ class Cell:
                 ("ETA", self.eta),
                 ("provider", self.provider),
                 ("drill", self.drill),
+                ("the window under way", self.window_started),
             )
             if on
         ]
@@ -287,7 +289,8 @@ def _contexts(runbook: Runbook, language: str, channel: Channel, phase: Phase) -
                     providers[0] if provider and channel is Channel.STATUS_PAGE else unnamed_provider(language)
                 )
                 ctx["drill"] = drill
-                out.append((Cell(comps, duration, wk, cause, eta, provider, drill, cadence), ctx))
+                ctx["window_started"] = started = i % 2 == 1  # a window cancelled before or after its start
+                out.append((Cell(comps, duration, wk, cause, eta, provider, drill, cadence, started), ctx))
     return out
 
 
