@@ -317,3 +317,35 @@ def test_a_window_cancelled_while_under_way_says_it_began_and_is_over(runbook: R
     assert "El mantenimiento ya terminó." in es and "Si lo volvemos a programar" not in es
     page = p.pages[-1][0]
     assert "is cancelled" in page.updates[-1].body["en"] and "está cancelado" in page.updates[-1].body["es"]
+
+
+def test_the_approval_page_of_a_drill_says_customers_get_nothing(runbook: Runbook) -> None:
+    from clarion.domain.approvals.desk import ApprovalView, Page
+    from clarion.domain.approvals.links import ApprovalRequest, Approver
+    from clarion.web.approvals import render_page
+
+    p = FakePipeline(runbook)
+    inc = declare(p, Severity.SEV2, drill=True)
+    p.service.draft(inc, "investigating", "investigating")
+    draft = p.wstore.get_draft(inc, "investigating")
+    incident = p.store.get_incident(inc)
+    assert draft is not None and incident is not None
+    request = ApprovalRequest(
+        id="a1",
+        incident_id=inc,
+        draft_id="investigating",
+        task_token="t",
+        approvers=[Approver(name="Amara", email="amara@example")],
+        created_at=T0,
+        expires_at=T0 + timedelta(minutes=15),
+    )
+    view = ApprovalView(runbook, incident, draft, request, 0, {"a": "0", "e": "1", "s": "x"}, "csrf", [])
+    html = render_page(Page(200, view=view), "/approvals/a1", now=T0)
+    # The page, the customer topic and the support copy are suppressed in a drill: the approver is told.
+    assert "Goes to Status page." not in html
+    assert "A drill: not sent to Status page; customers never hear of drills." in html
+    assert (
+        "A drill: not sent to Email and SMS subscribers (customers) and Support copy (email); "
+        "customers never hear of drills." in html
+    )
+    assert '<h3>Technical audience · Chat · English</h3>\n<p class="small muted">Goes to Chat.</p>' in html

@@ -15,7 +15,7 @@ from clarion.domain.approvals.desk import ApprovalView, Page, edit_group
 from clarion.domain.enums import Audience, Channel
 from clarion.domain.messaging.drafts import Draft, DraftMessage, on_route
 from clarion.domain.messaging.i18n import status_label
-from clarion.domain.workflow.service import ApprovalEmail
+from clarion.domain.workflow.service import ApprovalEmail, route_reaches_customers
 from clarion.web.render import (
     audience_label,
     channel_label,
@@ -56,17 +56,27 @@ def _remaining(expires: datetime, now: datetime) -> str:
     return f"about {minutes // 60} hours left"
 
 
-def _where(draft: Draft, m: DraftMessage) -> str:
-    """Where a text goes, in words: an opening goes only to routes never told of the incident."""
-    routes = [route_label(r) for r in draft.routes if (r in draft.opening_routes) is m.opening and on_route(r, m)]
+def _and(names: list[str]) -> str:
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def _where(draft: Draft, m: DraftMessage, drill: bool = False) -> str:
+    """Where a text goes, in words: an opening goes only to routes never told of the incident; a
+    drill's routes to customers are suppressed when sent, and the approver reads so here."""
+    all_routes = [r for r in draft.routes if (r in draft.opening_routes) is m.opening and on_route(r, m)]
+    suppressed = [route_label(r) for r in all_routes if drill and route_reaches_customers(r)]
+    routes = [route_label(r) for r in all_routes if not (drill and route_reaches_customers(r))]
+    held = f"A drill: not sent to {_and(suppressed)}; customers never hear of drills." if suppressed else ""
     if not routes:
-        return "Goes nowhere in this phase."
-    names = routes[0] if len(routes) == 1 else ", ".join(routes[:-1]) + " and " + routes[-1]
+        return held or "Goes nowhere in this phase."
+    names = _and(routes)
     if m.opening:
         never, gets = ("was", "it gets") if len(routes) == 1 else ("were", "they get")
         phase = draft.phase.value.replace("_", " ")
-        return f"Goes to {names}, which {never} never told of this incident: {gets} this opening, not the {phase}."
-    return f"Goes to {names}."
+        goes = f"Goes to {names}, which {never} never told of this incident: {gets} this opening, not the {phase}."
+    else:
+        goes = f"Goes to {names}."
+    return f"{goes} {held}".strip()
 
 
 def approval_context(view: ApprovalView, action: str, now: datetime) -> dict[str, Any]:
@@ -95,7 +105,7 @@ def approval_context(view: ApprovalView, action: str, now: datetime) -> dict[str
                             "lang": m.language,
                             "language": language_label(m.language),
                             "label": label,
-                            "where": _where(draft, m),
+                            "where": _where(draft, m, incident.drill),
                             "subject": subjects.get(m.key, m.subject) if m.subject is not None else None,
                             "body": texts.get(m.key, m.body),
                             "sms": channel is Channel.SMS,
@@ -186,7 +196,7 @@ def approval_email_html(mail: ApprovalEmail) -> str:
         {
             "label": f"{audience_label(m.audience.value)} · {channel_label(m.channel.value)} · "
             f"{language_label(m.language)}" + (" · opening" if m.opening else ""),
-            "where": _where(draft, m),
+            "where": _where(draft, m, incident.drill),
             "subject": m.subject,
             "body": m.body,
             "sms": sms_count(m.body) if m.channel is Channel.SMS else "",
