@@ -49,6 +49,7 @@ def build_app(context: dict[str, Any] | None = None, outdir: str | None = None) 
         runbook_dir=runbook_dir,
         deliveries=runbook.settings.deliveries,
         alarm_filter=alarm_event_detail(runbook),
+        charts_metrics=any(c.metrics for c in runbook.components.components),
         env=env,
         description="Clarion incident communications: alarm intake, incident store, workflow",
     )

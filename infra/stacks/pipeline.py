@@ -7,6 +7,7 @@ from typing import Any
 
 from aws_cdk import Acknowledgment, ArnFormat, Aws, CfnOutput, Stack, Token, Validations
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from clarion.domain.runbooks.model import Deliveries
 from constructs import Construct
@@ -16,6 +17,7 @@ from infra.constructs.incident_store import IncidentStore
 from infra.constructs.intake import Intake
 from infra.constructs.lambda_package import lambda_code
 from infra.constructs.monitoring import Monitoring
+from infra.constructs.page_metrics import PageMetrics
 from infra.constructs.workflow import Workflow
 from infra.constructs.workflow_functions import WorkflowFunctions
 
@@ -30,6 +32,7 @@ class PipelineStack(Stack):
         runbook_dir: Path,
         deliveries: Deliveries | None = None,
         alarm_filter: dict[str, Any] | None = None,
+        charts_metrics: bool = False,
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, id, **kwargs)
@@ -80,16 +83,28 @@ class PipelineStack(Stack):
             memory_mb=config.lambda_memory_mb,
             alarm_filter=alarm_filter,
         )
+        watched: dict[str, lambda_.IFunction] = {
+            "Intake": intake.function,
+            "Steps": functions.steps,
+            "Approvals": functions.approvals,
+            "Subscriptions": functions.subscriptions,
+        }
+        self.page_metrics: PageMetrics | None = None
+        if charts_metrics:  # components.yaml names metrics: chart them every 5 minutes
+            self.page_metrics = PageMetrics(
+                self,
+                "PageMetrics",
+                code=code,
+                page_buckets={r: config.page_bucket_name(r, Aws.ACCOUNT_ID) for r in config.page_regions},
+                retention=retention,
+                memory_mb=config.lambda_memory_mb,
+            )
+            watched["PageMetrics"] = self.page_metrics.function
         monitoring = Monitoring(
             self,
             "Monitoring",
             prefix=config.prefix,
-            functions={
-                "Intake": intake.function,
-                "Steps": functions.steps,
-                "Approvals": functions.approvals,
-                "Subscriptions": functions.subscriptions,
-            },
+            functions=watched,
             queues={"Intake": intake.dlq, "Deliveries": functions.dead_letters},
             state_machine=workflow.state_machine,
             ops_email=config.ops_email,
@@ -126,11 +141,6 @@ class PipelineStack(Stack):
             f"AwsSolutions-IAM4[Policy::{basic_role}]": (
                 "Lambda's basic execution policy only lets the function write its own CloudWatch Logs."
             ),
-            "AwsSolutions-IAM5[Resource::*]": (
-                "X-Ray PutTraceSegments/PutTelemetryRecords and the Step Functions log-delivery actions "
-                "(logs:*LogDelivery, DescribeResourcePolicies, DescribeLogGroups) support no resource-level "
-                "permissions; AWS documents '*' as the only valid resource for them."
-            ),
             f"AwsSolutions-IAM5[Resource::<{incidents_id}.Arn>/index/*]": (
                 "Querying the incident table's by_kind index needs its index ARN; the wildcard covers only "
                 "this table's indexes."
@@ -147,6 +157,12 @@ class PipelineStack(Stack):
             "AwsSolutions-SMG4": (
                 "The HMAC key signs approval links that live minutes; rotating it on a schedule would kill "
                 "every outstanding link in the middle of an incident. Rotate it by hand between incidents."
+            ),
+            "AwsSolutions-IAM5[Resource::*]": (
+                "X-Ray PutTraceSegments/PutTelemetryRecords, the Step Functions log-delivery actions "
+                "(logs:*LogDelivery, DescribeResourcePolicies, DescribeLogGroups) and cloudwatch:GetMetricData "
+                "(the metrics function's only CloudWatch action) support no resource-level permissions; AWS "
+                "documents '*' as the only valid resource for them."
             ),
             "AwsSolutions-SQS3": (
                 "These queues are the dead-letter queues; a DLQ of a DLQ adds nothing. Their depth is alarmed."

@@ -32,6 +32,9 @@ WAF_REASON = (
     "Static, cacheable, read-only files with no forms or APIs behind them; WAF adds cost and a "
     "dependency the page must survive without."
 )
+# What other sites read from the page: the JSON API (widgets, the banner), the banner script and the
+# badges. CloudFront answers these with CORS headers for any origin (no credentials).
+CORS_PATHS = ["api/*", "embed/*", "badge.svg", "badges/*", "*/badge.svg", "*/badges/*"]
 
 
 class StatusPageStack(Stack):
@@ -131,18 +134,30 @@ class StatusPageStack(Stack):
                 "certificate": acm.Certificate.from_certificate_arn(self, "Certificate", config.page_certificate_arn),
                 "minimum_protocol_version": CUSTOM_DOMAIN_POLICY,
             }
+
+        def behavior(
+            headers: cloudfront.IResponseHeadersPolicy, methods: cloudfront.AllowedMethods
+        ) -> cloudfront.BehaviorOptions:
+            return cloudfront.BehaviorOptions(
+                origin=origin,
+                viewer_protocol_policy=cloudfront.ViewerProtocolPolicy.REDIRECT_TO_HTTPS,
+                allowed_methods=methods,
+                response_headers_policy=headers,
+                compress=True,
+            )
+
+        cors = cloudfront.ResponseHeadersPolicy.CORS_ALLOW_ALL_ORIGINS_WITH_PREFLIGHT_AND_SECURITY_HEADERS
         distribution = cloudfront.Distribution(
             self,
             "Distribution",
             comment=f"{config.prefix} status page",
             default_root_object="index.html",
-            default_behavior=cloudfront.BehaviorOptions(
-                origin=origin,
-                viewer_protocol_policy=cloudfront.ViewerProtocolPolicy.REDIRECT_TO_HTTPS,
-                allowed_methods=cloudfront.AllowedMethods.ALLOW_GET_HEAD,
-                response_headers_policy=cloudfront.ResponseHeadersPolicy.SECURITY_HEADERS,
-                compress=True,
+            default_behavior=behavior(
+                cloudfront.ResponseHeadersPolicy.SECURITY_HEADERS, cloudfront.AllowedMethods.ALLOW_GET_HEAD
             ),
+            additional_behaviors={
+                path: behavior(cors, cloudfront.AllowedMethods.ALLOW_GET_HEAD_OPTIONS) for path in CORS_PATHS
+            },
             price_class=cloudfront.PriceClass.PRICE_CLASS_ALL,
             enable_logging=True,
             log_bucket=logs_bucket,

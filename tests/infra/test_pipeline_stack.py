@@ -292,6 +292,19 @@ def test_cloudfront_fails_over_to_the_replica_through_oac(page_primary: Template
     assert "cloudfront.amazonaws.com" in policy and "distribution/*" in policy
 
 
+def test_embeds_and_api_are_served_with_cors_and_the_pages_are_not(page_primary: Template) -> None:
+    (dist,) = resources(page_primary, "AWS::CloudFront::Distribution").values()
+    config = dist["Properties"]["DistributionConfig"]
+    # The managed policy "CORS-with-preflight-and-SecurityHeadersPolicy" (any origin, no credentials).
+    cors_policy = "eaab4381-ed33-4a86-88ca-d9558dc6cd63"
+    by_path = {b["PathPattern"]: b for b in config["CacheBehaviors"]}
+    for path in ("api/*", "embed/*", "badge.svg", "badges/*", "*/badge.svg", "*/badges/*"):
+        assert by_path[path]["ResponseHeadersPolicyId"] == cors_policy, path
+        assert by_path[path]["ViewerProtocolPolicy"] == "redirect-to-https"
+        assert by_path[path]["AllowedMethods"] == ["GET", "HEAD", "OPTIONS"]
+    assert config["DefaultCacheBehavior"]["ResponseHeadersPolicyId"] != cors_policy
+
+
 def test_pipeline_publishes_to_every_page_region(template: Template) -> None:
     env = _function(template, "clarion.handlers.workflow_steps.lambda_handler")["Properties"]["Environment"][
         "Variables"
@@ -342,7 +355,7 @@ def test_configured_deliveries_get_only_their_permissions(tmp_path: Path) -> Non
     functions = [r for r in pipeline["Resources"].values() if r["Type"] == "AWS::Lambda::Function"]
     assert not any("ReservedConcurrentExecutions" in f["Properties"] for f in functions)
     unreserved = [f for f in functions if "CKV_AWS_115" in json.dumps(f.get("Metadata", {}))]
-    assert len(unreserved) == 4  # each says why (two by design, two because the setting is off)
+    assert len(unreserved) == 5  # each says why (three by design, two because the setting is off)
     page = assembly.get_stack_by_name("Clarion-prod-StatusPage-us-west-2").template
     (distribution,) = [r for r in page["Resources"].values() if r["Type"] == "AWS::CloudFront::Distribution"]
     viewer = distribution["Properties"]["DistributionConfig"]["ViewerCertificate"]
@@ -381,3 +394,34 @@ def test_no_function_may_scan_batch_or_read_streams(template: Template) -> None:
     text = json.dumps([p["Properties"]["PolicyDocument"] for p in resources(template, "AWS::IAM::Policy").values()])
     for action in ("dynamodb:Scan", "dynamodb:BatchWriteItem", "dynamodb:GetRecords", "secretsmanager:DescribeSecret"):
         assert action not in text
+
+
+def test_metrics_function_runs_every_five_minutes_with_only_its_permissions(template: Template) -> None:
+    from clarion.handlers.page_metrics import MetricsEnv
+
+    fn = _function(template, "clarion.handlers.page_metrics.lambda_handler")
+    env = fn["Properties"]["Environment"]["Variables"]
+    assert {f.alias for f in MetricsEnv.model_fields.values() if f.is_required()} <= set(env)
+    assert "us-west-2" in json.dumps(env["PAGE_TARGETS"]) and "eu-west-1" in json.dumps(env["PAGE_TARGETS"])
+    (rule,) = [r for r in resources(template, "AWS::Events::Rule").values() if "ScheduleExpression" in r["Properties"]]
+    assert rule["Properties"]["ScheduleExpression"] == "rate(5 minutes)"
+    role = fn["Properties"]["Role"]["Fn::GetAtt"][0]
+    statements = [
+        st
+        for p in resources(template, "AWS::IAM::Policy").values()
+        if {"Ref": role} in p["Properties"]["Roles"]
+        for st in p["Properties"]["PolicyDocument"]["Statement"]
+    ]
+    actions = sorted(
+        {a for st in statements for a in ([st["Action"]] if isinstance(st["Action"], str) else st["Action"])}
+    )
+    assert actions == [
+        "cloudwatch:GetMetricData",
+        "s3:GetObject",
+        "s3:ListBucket",
+        "s3:PutObject",
+        "xray:PutTelemetryRecords",
+        "xray:PutTraceSegments",
+    ]
+    s3 = [st for st in statements if "s3:PutObject" in json.dumps(st["Action"])]
+    assert all("-page-" in json.dumps(st["Resource"]) for st in s3)

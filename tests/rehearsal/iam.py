@@ -51,6 +51,8 @@ def _body(response: BaseResponse) -> dict[str, Any]:
 def required(service: str, operation: str, response: BaseResponse, checks: Checks) -> list[tuple[str, str]]:
     """The (IAM action, resource ARN) pairs AWS authorizes for one request."""
     region = response.region
+    # moto names a request by its endpoint prefix; IAM's prefix differs for CloudWatch ("monitoring").
+    service = {"monitoring": "cloudwatch"}.get(service, service)
     action = f"{service}:{operation}"
     if service == "dynamodb":
 

@@ -220,6 +220,28 @@ def subscribe_email(run: Run) -> None:
     _ok(run.invoke("Subscriptions", url_event("POST", "https://subscribe.example/subscribe", body)), "subscribe")
 
 
+# -- the metrics function ---------------------------------------------------------------------------
+def chart_metrics(run: Run) -> None:
+    import boto3
+
+    # The product's own metric, put by the product (not by the function under test).
+    boto3.client("cloudwatch", region_name="us-east-1").put_metric_data(
+        Namespace="Ledgerly/Web",
+        MetricData=[
+            {
+                "MetricName": "ResponseTime",
+                "Dimensions": [{"Name": "Service", "Value": "web-app"}],
+                "Timestamp": run.t0,
+                "Value": 120.0,
+                "Unit": "Milliseconds",
+            }
+        ],
+    )
+    scheduled = {"version": "0", "detail-type": "Scheduled Event", "source": "aws.events", "detail": {}}
+    answer = run.invoke("PageMetrics", scheduled)
+    assert any(n > 0 for n in answer["written"].values()), answer
+
+
 PATHS: list[tuple[str, str, Callable[[Run], None]]] = [
     ("Intake", "an alarm opens an incident and starts the workflow", alarm),
     ("Intake", "the same alarm again is answered from the idempotency table", repeated_alarm),
@@ -241,6 +263,7 @@ PATHS: list[tuple[str, str, Callable[[Run], None]]] = [
     ("Approvals", "desk: declare an incident (the workflow starts)", desk_declare),
     ("Approvals", "desk: schedule maintenance", desk_maintenance),
     ("Approvals", "desk: cancel maintenance (its execution stops)", desk_cancel),
+    ("PageMetrics", "chart the metrics onto every page bucket", chart_metrics),
 ]
 
 

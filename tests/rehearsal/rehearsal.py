@@ -29,6 +29,7 @@ HANDLERS = {
     "Steps": "clarion.handlers.workflow_steps",
     "Approvals": "clarion.handlers.approval_api",
     "Subscriptions": "clarion.handlers.subscriptions",
+    "PageMetrics": "clarion.handlers.page_metrics",
 }
 _LOADER = botocore.loaders.create_loader()
 # The SES identity is verified by the operator, outside the templates (README: deploying).
@@ -60,6 +61,7 @@ def _reset_containers() -> None:
     """A new Lambda container: nothing built by another function's invocation survives."""
     import clarion.handlers.approval_api as approvals
     import clarion.handlers.intake as intake
+    import clarion.handlers.page_metrics as page_metrics
     import clarion.handlers.runtime as runtime
     import clarion.handlers.subscriptions as subscriptions
     import clarion.handlers.workflow_steps as steps
@@ -73,6 +75,7 @@ def _reset_containers() -> None:
         steps.service,
         approvals._deployed_app,
         subscriptions._deployed_app,
+        page_metrics._deployed,
     ):
         cached.cache_clear()
     parameters.clear_caches()  # type: ignore[no-untyped-call]

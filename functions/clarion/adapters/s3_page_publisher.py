@@ -41,7 +41,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from clarion.adapters.aws_errors import describe, is_transient
 from clarion.domain.page_index import PageInput
-from clarion.status_page.render import RenderState, SiteFile, SiteRenderer
+from clarion.status_page.render import PageRenderer, RenderState, SiteFile
 
 MANIFEST = "_clarion/manifest.json"
 MAX_ATTEMPTS = 5
@@ -102,7 +102,7 @@ def _conflict(exc: ClientError) -> bool:
 
 class StatusPagePublisher:
     def __init__(
-        self, renderer: SiteRenderer, targets: list[S3Target], workers: int = WORKERS, attempts: int = MAX_ATTEMPTS
+        self, renderer: PageRenderer, targets: list[S3Target], workers: int = WORKERS, attempts: int = MAX_ATTEMPTS
     ) -> None:
         if not targets:
             raise ValueError("at least one publish target is needed")
@@ -235,7 +235,10 @@ class StatusPagePublisher:
         # attempt wrote is among them and is rewritten even where its content looks unchanged.
         result = self.renderer.render(load(), now(), state, force=bool(rewrite))
         live = self._live_etags(target, [f.path for f in result.files if f.tracked], report)
-        files_meta: dict[str, dict[str, str]] = {}
+        # Files another renderer publishes (the metrics function's charts, or the page beside them)
+        # keep their entries: this render neither wrote nor checked them.
+        rendered = {f.path for f in result.files}
+        files_meta: dict[str, dict[str, str]] = {p: m for p, m in known.items() if p not in rendered}
         for _, group in groupby(result.files, key=lambda f: f.stage):
             jobs: list[tuple[SiteFile, dict[str, str]]] = []
             for file in group:

@@ -300,7 +300,7 @@ def page_preview(
     from clarion.domain.errors import RunbookError
     from clarion.runbook_loader import load_runbook
     from clarion.status_page.render import SiteRenderer
-    from clarion.status_page.sample import sample_history
+    from clarion.status_page.sample import sample_history, sample_metrics
 
     runbooks = _runbooks_or_exit(runbooks)
     try:
@@ -312,7 +312,7 @@ def page_preview(
         raise typer.Exit(1) from None
     now = datetime.now(UTC).replace(microsecond=0)
     history = sample_history(runbook, now, past=past, active=active, maintenance=maintenance)
-    result = SiteRenderer(runbook).render(history, now)
+    result = SiteRenderer(runbook).render(history, now, metrics=sample_metrics(runbook, now))
     for f in result.files:
         target = out / f.path
         target.parent.mkdir(parents=True, exist_ok=True)

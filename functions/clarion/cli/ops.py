@@ -258,6 +258,10 @@ def local_up(
         raise _fail(CliError(f"port {port} is taken ({exc}); pass --port")) from None
     steps, _ = env.wire(runbook, approval_base_url=server.url, time_scale=time_scale)
     steps.settings.min_approval_seconds = approval_timeout
+    if any(c.metrics for c in runbook.components.components):  # charts from sample data put into CloudWatch
+        from datetime import UTC, datetime
+
+        env.chart_metrics(runbook, datetime.now(UTC).replace(microsecond=0))
     n = env.names
     from clarion.cli.backend import write_local_state
 

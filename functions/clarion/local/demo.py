@@ -192,6 +192,20 @@ def run_demo(
                 f"state machine from infra/statemachine/incident.asl.json; approvals on {server.url}",
             )
 
+            charted = sum(len(c.metrics) for c in runbook.components.components)
+            if charted:
+                points, written = env.chart_metrics(runbook, datetime.now(UTC).replace(microsecond=0))
+                _check(
+                    "api/v2/metrics.json" in written and any(p.endswith("-24h.svg") for p in written),
+                    f"the metrics function wrote no charts: {written}",
+                )
+                step(
+                    "Metrics",
+                    f"{points} data points of {charted} metric(s) put into the emulator's CloudWatch; the metrics "
+                    f"function read them back (GetMetricData) and wrote {len(written)} files: charts in every "
+                    "language and api/v2/metrics.json",
+                )
+
             def kinds(incident_id: str) -> list[str]:
                 return [e.kind for e in store.timeline(incident_id)]
 
@@ -275,6 +289,10 @@ def run_demo(
             _wait("the first messages to be published", published("investigating"))
             index = _page_index(env)
             _check("Partial service outage" in index, "the status page does not show the outage")
+            _check(
+                not charted or '<figure class="metric"><img src="metrics/' in index,
+                "the status page shows no metric chart",
+            )
             sent = [e for e in store.timeline(incident_id) if e.kind == "message_sent"]
             routes = sorted({e.data["route"] for e in sent})
             step(

@@ -232,7 +232,10 @@ class LocalServer:
                 if path in ("/", "/index.html"):
                     return self._send(200, render("local_index.html.j2").encode(), html, headers())
                 if path == "/outbox":  # holds signed links: never cached, never framed, no referrer
-                    return self._send(200, outbox_html(outbox(server.env)).encode(), html, headers())
+                    # The page's own banner script may run and read the page's summary (same origin).
+                    own = headers()
+                    own["Content-Security-Policy"] += "; script-src 'self'; connect-src 'self'"
+                    return self._send(200, outbox_html(outbox(server.env)).encode(), html, own)
                 if path == "/faults.json":
                     return self._send(200, json.dumps(server.env.faults.summary()).encode(), "application/json")
                 if path == "/outbox.json":

@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from functools import cached_property
 from importlib import resources
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import urlparse
 
 from jinja2 import Environment, PackageLoader, select_autoescape
@@ -32,6 +33,8 @@ from clarion.domain.messaging.i18n import (
     zone,
     zone_name,
 )
+from clarion.domain.metrics import WINDOWS, MetricsSnapshot, Window, chart_title, charted, summarize, summary_text
+from clarion.domain.metrics import words as metric_words
 from clarion.domain.page_index import (
     API_INCIDENTS,
     RECENT_DAYS,
@@ -40,7 +43,7 @@ from clarion.domain.page_index import (
     PageSource,
     as_source,
 )
-from clarion.domain.runbooks.model import Runbook, localized
+from clarion.domain.runbooks.model import Component, Runbook, localized
 from clarion.domain.status_page import (
     PageIncident,
     Uptime,
@@ -48,6 +51,8 @@ from clarion.domain.status_page import (
     overall,
     uptime_by_component,
 )
+from clarion.status_page.charts import chart_svg
+from clarion.status_page.embed import BADGE_COLOURS, BANNER_PATH, badge_svg, banner_js, embed_text
 from clarion.status_page.text import ICONS, LANGUAGE_NAMES, day_count, page_text
 
 TEMPLATE_VERSION = "5"
@@ -56,6 +61,8 @@ SHORT_CACHE = "public, max-age=30, stale-while-revalidate=30"
 LONG_CACHE = "public, max-age=31536000, immutable"
 HTML = "text/html; charset=utf-8"
 JSON_TYPE = "application/json; charset=utf-8"
+SVG = "image/svg+xml"
+METRICS_JSON = "api/v2/metrics.json"
 
 # Publish order: a reader never sees a link to a page that does not exist yet.
 STAGE_ASSET, STAGE_DETAIL, STAGE_HISTORY, STAGE_API, STAGE_FEED, STAGE_INDEX = range(6)
@@ -250,9 +257,12 @@ class SiteRenderer:
         state: RenderState | None = None,
         *,
         force: bool = False,
+        metrics: MetricsSnapshot | None = None,
     ) -> RenderResult:
         """Render what changed since ``state`` (everything when forced, on the first publish, or when
-        the page's chrome changed). ``page``: the page model (or incidents held in memory)."""
+        the page's chrome changed). ``page``: the page model (or incidents held in memory). ``metrics``:
+        also draw the charts and ``api/v2/metrics.json`` (the preview and the local mode; deployed, the
+        scheduled metrics function writes them, see ``ChartRenderer``)."""
         source = as_source(page, now)
         index = source.index()
         shown = source.shown()
@@ -311,6 +321,9 @@ class SiteRenderer:
         statuses = component_statuses(self.component_ids, live, now)
         uptime = uptime_by_component(self.component_ids, unresolved, now, base=index.uptime)
         files.extend(self._api(index, shown, live, statuses, now))
+        files.extend(self._embeds(statuses))
+        if metrics is not None:
+            files.extend(self.metric_files(metrics))
         latest = [shown[r.id] for r in reversed(index.feed) if r.id in shown]
         for lang in self.settings.languages:
             entries = [self._view(i, lang) for i in latest]
@@ -327,7 +340,7 @@ class SiteRenderer:
             files.append(
                 SiteFile(
                     f"{self.prefix(lang)}index.html",
-                    self._index(lang, recent, statuses, uptime, now),
+                    self._index(lang, recent, statuses, uptime, now, metrics),
                     HTML,
                     SHORT_CACHE,
                     STAGE_INDEX,
@@ -357,6 +370,7 @@ class SiteRenderer:
         statuses: dict[str, ComponentStatus],
         uptime: dict[str, Uptime],
         now: datetime,
+        metrics: MetricsSnapshot | None = None,
     ) -> bytes:
         t = page_text(lang)
         indicator, key = overall(statuses)
@@ -403,6 +417,7 @@ class SiteRenderer:
                         "uptime_days": join_list(bad_days, lang),
                         "uptime_text": "; ".join([percent, *bad_days]),
                         "bars": _bars(up),
+                        "charts": self._chart_refs(c, lang, metrics),
                     }
                 )
             if comps:
@@ -435,6 +450,93 @@ class SiteRenderer:
             groups=groups,
             past_days=days,
         )
+
+    # --- metrics ------------------------------------------------------------------------------
+
+    def chart_path(self, component_id: str, metric_id: str, window: Window, lang: str) -> str:
+        # One folder per language: the publisher lists each folder it writes to.
+        return f"{self.prefix(lang)}metrics/{component_id}.{metric_id}.{window.key}.svg"
+
+    def _chart_refs(self, component: Component, lang: str, metrics: MetricsSnapshot | None) -> list[dict[str, str]]:
+        """What the index shows under a component: the 24-hour chart (its words as the image's text
+        alternative, the summary as a caption when this render has the data) and a link to 7 days."""
+        out = []
+        day, week = WINDOWS
+        w = metric_words(lang)
+        for m in component.metrics:
+            label = self._name(m.label, lang)
+            series = metrics.get(component.id, m.id, day) if metrics else None
+            out.append(
+                {
+                    "src": self.chart_path(component.id, m.id, day, lang),
+                    "week": self.chart_path(component.id, m.id, week, lang),
+                    "alt": chart_title(label, day, lang),
+                    "summary": summary_text(series, m.unit, lang) if series is not None else "",
+                    "week_label": w["other_window"],
+                }
+            )
+        return out
+
+    def metric_files(self, metrics: MetricsSnapshot) -> list[SiteFile]:
+        """Every chart in every language, and ``api/v2/metrics.json`` (numbers, no CloudWatch names)."""
+        files = []
+        doc: list[dict[str, Any]] = []
+        for component, m in charted(self.runbook):
+            entry: dict[str, Any] = {
+                "component_id": component.id,
+                "metric_id": m.id,
+                "label": self._name(m.label, self.default),
+                "unit": m.unit,
+                "statistic": m.statistic,
+                "windows": {},
+            }
+            for window in WINDOWS:
+                series = metrics.get(component.id, m.id, window)
+                for lang in self.settings.languages:
+                    body = chart_svg(series, self._name(m.label, lang), m.unit, lang, metrics.fetched_at)
+                    files.append(
+                        SiteFile(self.chart_path(component.id, m.id, window, lang), body, SVG, SHORT_CACHE, STAGE_API)
+                    )
+                s = summarize(series)
+                entry["windows"][window.key] = {
+                    "period": window.period,
+                    "median": s.median if s else None,
+                    "latest": s.latest if s else None,
+                    "min": s.low if s else None,
+                    "max": s.high if s else None,
+                    # [Unix seconds, value]: compact, and what charting libraries take.
+                    "points": [[t, round(v, 4)] for t, v in zip(series.epochs, series.values, strict=True)],
+                }
+            doc.append(entry)
+        page = {"id": self.settings.page.id, "name": self.settings.page.name, "url": self.settings.page.url}
+        body = _json({"page": page, "updated_at": iso(metrics.fetched_at), "metrics": doc})
+        files.append(SiteFile(METRICS_JSON, body, JSON_TYPE, SHORT_CACHE, STAGE_API))
+        return files
+
+    # --- what other sites embed ------------------------------------------------------------
+
+    def _embeds(self, statuses: dict[str, ComponentStatus]) -> list[SiteFile]:
+        js = banner_js(self.settings.languages, self.default)
+        files = [SiteFile(BANNER_PATH, js, "text/javascript; charset=utf-8", SHORT_CACHE, STAGE_ASSET)]
+        _, key = overall(statuses)
+        worst = max(statuses.values(), key=lambda s: s.badness, default=ComponentStatus.OPERATIONAL)
+        for lang in self.settings.languages:
+            pre = self.prefix(lang)
+            label = embed_text(lang)["status"]
+            files.append(
+                SiteFile(
+                    f"{pre}badge.svg",
+                    badge_svg(label, page_text(lang)[key], BADGE_COLOURS[worst]),
+                    SVG,
+                    SHORT_CACHE,
+                    STAGE_API,
+                )
+            )
+            for c in self.runbook.components.components:
+                st = statuses[c.id]
+                body = badge_svg(self._name(c.name, lang), status_label(st, lang), BADGE_COLOURS[st])
+                files.append(SiteFile(f"{pre}badges/{c.id}.svg", body, SVG, SHORT_CACHE, STAGE_API))
+        return files
 
     # --- Statuspage v2 API -------------------------------------------------------------------
 
@@ -605,3 +707,34 @@ def _bars(up: Uptime) -> list[tuple[str, str]]:
                 paths.setdefault(run_cls, []).append(f"M{run_start} .5h{i - run_start}")
             run_start, run_cls = i, c
     return [(k, "".join(v)) for k, v in paths.items()]
+
+
+class PageRenderer(Protocol):
+    def render(
+        self,
+        page: PageSource | list[PageIncident],
+        now: datetime,
+        state: RenderState | None = None,
+        *,
+        force: bool = False,
+    ) -> RenderResult: ...
+
+
+class ChartRenderer:
+    """What the scheduled metrics function publishes: the charts and ``api/v2/metrics.json`` only,
+    through the same publisher (manifest, conditional writes, unchanged files skipped). The page's
+    render state passes through untouched."""
+
+    def __init__(self, site: SiteRenderer, metrics: Callable[[], MetricsSnapshot]) -> None:
+        self.site = site
+        self.metrics = metrics
+
+    def render(
+        self,
+        page: PageSource | list[PageIncident],
+        now: datetime,
+        state: RenderState | None = None,
+        *,
+        force: bool = False,
+    ) -> RenderResult:
+        return RenderResult(self.site.metric_files(self.metrics()), state or RenderState())

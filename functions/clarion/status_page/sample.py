@@ -21,6 +21,7 @@ from clarion.domain.enums import (
 )
 from clarion.domain.incident import Incident
 from clarion.domain.messaging.render import context_for, render
+from clarion.domain.metrics import MetricsSnapshot
 from clarion.domain.runbooks.model import Runbook, localized
 from clarion.domain.status_page import AffectedComponent, PageIncident, PageUpdate
 
@@ -176,3 +177,29 @@ def sample_history(
             )
         )
     return out
+
+
+def sample_metrics(runbook: Runbook, now: datetime, seed: int = 7) -> MetricsSnapshot:
+    """Plausible series for every metric the runbook charts: a daily rhythm with some noise, values
+    in the range the unit suggests (response times around 120 ms, success rates near 100 %)."""
+    import math
+
+    from clarion.domain.metrics import WINDOWS, Series, charted
+
+    rng = random.Random(seed)  # noqa: S311 - sample data, not secrets
+    snapshot = MetricsSnapshot(now)
+    end = now.replace(second=0, microsecond=0)
+    for component, metric in charted(runbook):
+        base, swing = {"Percent": (99.7, 0.25), "Milliseconds": (120.0, 40.0), "Seconds": (0.4, 0.15)}.get(
+            metric.unit, (60.0, 25.0)
+        )
+        for window in WINDOWS:
+            count = int(window.span.total_seconds() // window.period)
+            points = []
+            for i in range(count, 0, -1):
+                at = end - timedelta(seconds=i * window.period)
+                daily = math.sin((at.hour + at.minute / 60) / 24 * 2 * math.pi)
+                value = base + swing * 0.5 * daily + rng.uniform(-swing, swing) * 0.3
+                points.append((at, round(min(value, 100.0) if metric.unit == "Percent" else value, 3)))
+            snapshot.add(Series(component.id, metric.id, window, points))
+    return snapshot

@@ -219,6 +219,47 @@ class ComponentGroup(_Strict):
     description: LocalText = ""
 
 
+# CloudWatch units a chart can label (the rest of CloudWatch's list is rarely charted for customers).
+MetricUnit = Literal[
+    "Milliseconds",
+    "Microseconds",
+    "Seconds",
+    "Percent",
+    "Count",
+    "Count/Second",
+    "Bytes",
+    "Kilobytes",
+    "Megabytes",
+    "None",
+]
+_STATISTIC = re.compile(r"^(Average|Sum|Minimum|Maximum|SampleCount|p(\d{1,2}(\.\d{1,2})?|100))$")
+
+
+class ComponentMetric(_Strict):
+    """One CloudWatch metric charted under a component on the status page (last 24 h and 7 d)."""
+
+    id: Ident
+    namespace: str = Field(min_length=1, max_length=255)
+    name: str = Field(min_length=1, max_length=255)
+    dimensions: dict[str, str] = Field(default_factory=dict, max_length=30)
+    statistic: str = "Average"
+    unit: MetricUnit = "None"
+    region: str | None = Field(
+        default=None, pattern=r"^[a-z]{2}(-[a-z]+)+-\d$", description="the metric's region; default: the pipeline's"
+    )
+    label: LocalText = Field(description="what customers read, per language, e.g. {en: Response time}")
+
+    @field_validator("statistic")
+    @classmethod
+    def _known_statistic(cls, value: str) -> str:
+        if not _STATISTIC.match(value):
+            raise ValueError(
+                f"{value!r} is not a statistic: use Average, Sum, Minimum, Maximum, SampleCount or a percentile "
+                "such as p50 or p99.9"
+            )
+        return value
+
+
 class Component(_Strict):
     id: Ident
     name: LocalText
@@ -231,6 +272,9 @@ class Component(_Strict):
     regions: list[str] = Field(default_factory=list)
     workaround: LocalText = ""
     only_show_if_degraded: bool = False
+    metrics: list[ComponentMetric] = Field(
+        default_factory=list, max_length=2, description="at most two CloudWatch metrics charted on the page"
+    )
 
 
 class ComponentsFile(_Strict):
@@ -496,6 +540,26 @@ def cross_check(rb: Runbook) -> list[Problem]:
                     message=f"duplicate component id {c.id!r}",
                 )
             )
+        metric_ids = [m.id for m in c.metrics]
+        for j, m in enumerate(c.metrics):
+            if m.id in metric_ids[:j]:
+                out.append(
+                    Problem(
+                        section="components",
+                        loc=("components", i, "metrics", j, "id"),
+                        message=f"duplicate metric id {m.id!r} in component {c.id!r}",
+                    )
+                )
+            if isinstance(m.label, dict):
+                missing = [lang for lang in rb.settings.languages if not m.label.get(lang, "").strip()]
+                if missing:
+                    out.append(
+                        Problem(
+                            section="components",
+                            loc=("components", i, "metrics", j, "label"),
+                            message=f"no label in {', '.join(missing)}: customers read it in every language",
+                        )
+                    )
         if c.group not in group_ids:
             out.append(
                 Problem(
