@@ -275,10 +275,12 @@ class WorkflowFunctions(Construct):
                     ],
                 )
             )
-        if d.webhooks:
+        if d.webhooks or d.mastodon or d.bluesky:
             secrets = sorted(
                 {w.url_secret for w in d.webhooks if w.url_secret}
                 | {w.signing_secret for w in d.webhooks if w.signing_secret}
+                | ({d.mastodon.token_secret} if d.mastodon else set())
+                | ({d.bluesky.app_password_secret} if d.bluesky else set())
             )
             if secrets:
                 self.steps.add_to_role_policy(

@@ -145,11 +145,23 @@ def _configured_deliveries(
         out["whatsapp"] = WhatsApp(d.whatsapp, client("socialmessaging"), ledger, clock)
     if d.email:
         out["email-customers"] = CustomerEmail(d.email, client("sesv2"), sender, ledger, clock)
-    if d.webhooks:
+    if d.webhooks or d.mastodon or d.bluesky:
         from aws_lambda_powertools.utilities.parameters import SecretsProvider
 
         secrets = SecretsProvider(boto3_client=client("secretsmanager"))
-        out["webhook"] = ChatWebhooks(d.webhooks, lambda name: str(secrets.get(name, max_age=300)))
+
+        def secret(name: str) -> str:
+            return str(secrets.get(name, max_age=300))
+
+        if d.webhooks:
+            out["webhook"] = ChatWebhooks(d.webhooks, secret)
+        if d.mastodon or d.bluesky:
+            from clarion.adapters.social import Bluesky, Mastodon, SocialDelivery
+
+            out["social"] = SocialDelivery(
+                Mastodon(d.mastodon, secret) if d.mastodon else None,
+                Bluesky(d.bluesky, secret, clock) if d.bluesky else None,
+            )
     return out
 
 

@@ -25,6 +25,7 @@ from clarion.domain.approvals.links import (
 )
 from clarion.domain.incident import Change, Incident, TimelineEntry
 from clarion.domain.messaging.drafts import Draft, DraftMessage, EditProblem, apply_edits
+from clarion.domain.messaging.social import social_limit
 from clarion.domain.runbooks.model import Runbook
 from clarion.domain.workflow.supersession import superseded_by
 from clarion.ports import IncidentStore, WorkflowStore
@@ -216,7 +217,13 @@ class ApprovalDesk:
         subjects = {k.removeprefix("subject:"): v for k, v in form.items() if k.startswith("subject:")}
         reason = form.get("reason", "").strip()[:2000]
         try:
-            edited = apply_edits(draft, texts, self.runbook.settings.sms.max_segments, subjects=subjects)
+            edited = apply_edits(
+                draft,
+                texts,
+                self.runbook.settings.sms.max_segments,
+                subjects=subjects,
+                social_limit=social_limit(self.runbook.settings.deliveries),
+            )
         except EditProblem as exc:
             return self._page(422, loaded, form, problem=f"Not saved: {exc}", texts=texts, subjects=subjects)
         one_sided = one_sided_edits(draft, edited)

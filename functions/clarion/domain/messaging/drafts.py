@@ -10,8 +10,9 @@ A *route* is one delivery, sent exactly once per draft (docs/design.md, decision
   tickets the same way;
 * where ``clarion.yaml`` configures them (``deliveries``): ``email-customers:<language>`` (SES),
   ``sms:``, ``voice:``, ``push:``, ``whatsapp:<language>`` (AWS End User Messaging, with the SMS text)
-  and ``webhook:<audience>:<name>`` (Slack, Teams or a signed JSON webhook; chat text for the
-  technical audience, social text for customers).
+  ``webhook:<audience>:<name>`` (Slack, Teams or a signed JSON webhook; chat text for the
+  technical audience, social text for customers) and ``social:mastodon:<language>``,
+  ``social:bluesky:<language>`` (the customer social text, posted to the account).
 """
 
 from __future__ import annotations
@@ -129,7 +130,9 @@ def build_draft(
                 )
         return out
 
-    policy_routes = routes_for(rendered(phase, policy_pairs), settings.languages, settings.deliveries)
+    policy_routes = routes_for(
+        rendered(phase, policy_pairs), settings.languages, settings.deliveries, settings.default_language
+    )
     route_plan = plan(phase, policy_routes, told)
     extra = sorted(told.pairs - set(policy_pairs))  # told before the severity changed: they keep hearing
     own = [
@@ -179,13 +182,20 @@ def on_route(route: str, m: DraftMessage) -> bool:
         )
     if parts[0] in ("sms", "voice", "push", "whatsapp"):
         return audience is Audience.CUSTOMERS and channel is Channel.SMS and language == parts[1]
+    if parts[0] == "social":
+        return audience is Audience.CUSTOMERS and channel is Channel.SOCIAL and language == parts[2]
     if parts[0] == "webhook":
         wanted = Channel.CHAT if parts[1] == Audience.TECHNICAL.value else Channel.SOCIAL
         return audience.value == parts[1] and channel is wanted
     return False
 
 
-def routes_for(messages: list[DraftMessage], languages: list[str], deliveries: Deliveries | None = None) -> list[str]:
+def routes_for(
+    messages: list[DraftMessage],
+    languages: list[str],
+    deliveries: Deliveries | None = None,
+    default_language: str | None = None,
+) -> list[str]:
     present = {(m.audience, m.channel) for m in messages}
     d = deliveries or Deliveries()
     routes: list[str] = []
@@ -204,6 +214,13 @@ def routes_for(messages: list[DraftMessage], languages: list[str], deliveries: D
         for name in ("sms", "voice", "push", "whatsapp"):
             if getattr(d, name) is not None:
                 routes.extend(f"{name}:{lang}" for lang in languages)
+    if (Audience.CUSTOMERS, Channel.SOCIAL) in present:
+        for network in ("mastodon", "bluesky"):
+            social = getattr(d, network)
+            if social is not None:
+                routes.extend(
+                    f"social:{network}:{lang}" for lang in (social.languages or [default_language or languages[0]])
+                )
     for hook in d.webhooks:
         text = Channel.CHAT if hook.audience is Audience.TECHNICAL else Channel.SOCIAL
         if (hook.audience, text) in present:
@@ -212,10 +229,16 @@ def routes_for(messages: list[DraftMessage], languages: list[str], deliveries: D
 
 
 def apply_edits(
-    draft: Draft, edits: dict[str, str], max_sms_segments: int, *, subjects: dict[str, str] | None = None
+    draft: Draft,
+    edits: dict[str, str],
+    max_sms_segments: int,
+    *,
+    subjects: dict[str, str] | None = None,
+    social_limit: int | None = None,
 ) -> Draft:
     """The approver's texts (and email subjects) in place of the drafted ones; SMS texts must fit the
-    budget. A subject edit is kept in ``edits`` under ``subject:<key>``."""
+    budget, social posts the strictest configured network's length. A subject edit is kept in
+    ``edits`` under ``subject:<key>``."""
     keys = {m.key: m for m in draft.messages}
     clean: dict[str, str] = {}
     for key, text in edits.items():
@@ -232,6 +255,14 @@ def apply_edits(
                 raise EditProblem(
                     f"{key}: the SMS takes {count.segments} segments ({count.units} {count.encoding} units); "
                     f"the budget is {max_sms_segments}"
+                )
+        if keys[key].channel is Channel.SOCIAL and social_limit is not None:
+            from clarion.domain.messaging.social import graphemes
+
+            length = graphemes(text)
+            if length > social_limit:
+                raise EditProblem(
+                    f"{key}: the post has {length} characters; social networks here take at most {social_limit}"
                 )
         if text != keys[key].body:
             clean[key] = text

@@ -16,11 +16,13 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 
 from jinja2 import TemplateSyntaxError, meta
 
-from clarion.domain.enums import Audience, Channel
-from clarion.domain.messaging.render import REQUIRED_OPEN, VARIABLES, environment
+from clarion.domain.enums import Audience, Channel, Phase
+from clarion.domain.messaging.render import REQUIRED_OPEN, VARIABLES, context_for, environment, render, sample_incident
+from clarion.domain.messaging.social import LIMITS, configured, graphemes, social_limit
 from clarion.domain.runbooks.matrix import message_matrix
 from clarion.domain.runbooks.model import Problem, Runbook
 
@@ -135,6 +137,8 @@ def lint(runbook: Runbook) -> list[Problem]:
                                         message=f"does not state the {what}: use {' or '.join(names)}",
                                     )
                                 )
+                    if channel is Channel.SOCIAL and social_limit(settings.deliveries) is not None:
+                        problems.extend(_social_length(runbook, section, base, phase, audience, lang))
     if not any(p.level == "error" for p in problems):
         problems.extend(message_matrix(runbook))
     problems.extend(_languages(runbook))
@@ -165,6 +169,43 @@ def _providers_in_data(runbook: Runbook, providers: list[str]) -> list[Problem]:
     for i, r in enumerate(runbook.rules.rules):
         check("rules", ("rules", i, "title"), r.title)
     return out
+
+
+_SAMPLE_NOW = datetime(2026, 11, 23, 14, 5, tzinfo=UTC)
+
+
+def _social_length(
+    runbook: Runbook,
+    section: str,
+    base: tuple[str | int, ...],
+    phase: Phase,
+    audience: Audience,
+    lang: str,
+) -> list[Problem]:
+    """Social posts fit the strictest configured network (Mastodon 500, Bluesky 300 graphemes) for
+    every rule's components, with a short note from a person."""
+    d = runbook.settings.deliveries
+    limit = social_limit(d)
+    assert limit is not None
+    networks = [n for n in configured(d) if LIMITS[n] == limit]
+    worst: tuple[int, list[str]] | None = None
+    for comps in [list(rule.components) for rule in runbook.rules.rules]:
+        incident = sample_incident(runbook, comps, _SAMPLE_NOW)
+        ctx = context_for(runbook, incident, lang, Channel.SOCIAL, now=_SAMPLE_NOW)
+        ctx["cause"] = ctx["cause"] or "x" * 40
+        length = graphemes(render(runbook, phase, audience, Channel.SOCIAL, lang, ctx).body)
+        if worst is None or length > worst[0]:
+            worst = (length, comps)
+    if worst is None or worst[0] <= limit:
+        return []
+    return [
+        Problem(
+            section=section,
+            loc=(*base, "body"),
+            message=f"the post has {worst[0]} characters, over {' and '.join(networks)}'s limit of {limit}, "
+            f"when it names {', '.join(worst[1])}",
+        )
+    ]
 
 
 def _languages(runbook: Runbook) -> list[Problem]:

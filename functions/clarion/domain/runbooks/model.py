@@ -173,6 +173,30 @@ class Webhook(_Strict):
         return self
 
 
+# HTTPS, or plain HTTP to this machine only (the local mode's and the tests' loopback servers).
+HTTPS_OR_LOOPBACK = r"^(https://|http://(127\.0\.0\.1|localhost)(:\d+)?(/|$))"
+
+
+class MastodonDelivery(_Strict):
+    """Posts the customer social text to a Mastodon account (``POST /api/v1/statuses``)."""
+
+    instance_url: str = Field(pattern=HTTPS_OR_LOOPBACK, description="e.g. https://mastodon.social")
+    token_secret: str = Field(min_length=1, description="Secrets Manager id holding the access token (write:statuses)")
+    languages: list[Annotated[str, Field(pattern=LANG)]] = Field(
+        default_factory=list, description="languages to post in; default: the default language"
+    )
+    visibility: Literal["public", "unlisted"] = "public"
+
+
+class BlueskyDelivery(_Strict):
+    """Posts the customer social text to Bluesky (AT Protocol createSession, then createRecord)."""
+
+    service_url: str = Field(default="https://bsky.social", pattern=HTTPS_OR_LOOPBACK)
+    handle: str = Field(min_length=3, description="the account's handle or DID, e.g. status.example.com")
+    app_password_secret: str = Field(min_length=1, description="Secrets Manager id holding an app password")
+    languages: list[Annotated[str, Field(pattern=LANG)]] = Field(default_factory=list)
+
+
 class Deliveries(_Strict):
     sms: SmsDelivery | None = None
     voice: VoiceDelivery | None = None
@@ -180,6 +204,8 @@ class Deliveries(_Strict):
     whatsapp: WhatsAppDelivery | None = None
     email: EmailDelivery | None = None
     webhooks: list[Webhook] = Field(default_factory=list)
+    mastodon: MastodonDelivery | None = None
+    bluesky: BlueskyDelivery | None = None
 
 
 class Settings(_Strict):
@@ -203,11 +229,21 @@ class Settings(_Strict):
         stray = sorted(set(self.time_zones) - set(self.languages))
         if stray:
             raise ValueError(f"time_zones names language(s) {', '.join(stray)} not in languages {self.languages}")
+        for name in ("mastodon", "bluesky"):
+            social = getattr(self.deliveries, name)
+            unknown = [lang for lang in (social.languages if social else []) if lang not in self.languages]
+            if unknown:
+                raise ValueError(f"deliveries.{name}.languages {unknown} are not in languages {self.languages}")
         return self
 
     def time_zone(self, language: str) -> str:
         """The zone customers reading ``language`` are told times in."""
         return self.time_zones.get(language, self.page.time_zone)
+
+    def social_languages(self, network: str) -> list[str]:
+        """The languages a social network account posts in (default: the default language)."""
+        social = getattr(self.deliveries, network)
+        return (social.languages or [self.default_language]) if social else []
 
 
 # --- components.yaml ---------------------------------------------------------------------------

@@ -640,6 +640,7 @@ CUSTOMER_ROUTES = (
     "push:",
     "whatsapp:",
     "webhook:customers:",
+    "social:",
 )
 
 
