@@ -9,6 +9,7 @@ import getpass
 import json
 import re
 import signal
+import threading
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -258,10 +259,6 @@ def local_up(
         raise _fail(CliError(f"port {port} is taken ({exc}); pass --port")) from None
     steps, _ = env.wire(runbook, approval_base_url=server.url, time_scale=time_scale)
     steps.settings.min_approval_seconds = approval_timeout
-    if any(c.metrics for c in runbook.components.components):  # charts from sample data put into CloudWatch
-        from datetime import UTC, datetime
-
-        env.chart_metrics(runbook, datetime.now(UTC).replace(microsecond=0))
     n = env.names
     from clarion.cli.backend import write_local_state
 
@@ -287,6 +284,8 @@ def local_up(
     console.print("  try:          clarion drill --local   |   clarion incident open --local --help")
     for f in faults.faults:
         console.print(f"  fault:        {f}  (what happened: {server.url}/faults.json)", highlight=False, markup=False)
+    if any(c.metrics for c in runbook.components.components):
+        threading.Thread(target=_chart_sample_metrics, args=(env, runbook), daemon=True).start()
     stop = {"now": False}
     signal.signal(signal.SIGTERM, lambda *_: stop.update(now=True))
     try:
@@ -299,6 +298,19 @@ def local_up(
         server.stop()
         emulator.stop()
         console.print("stopped")
+
+
+def _chart_sample_metrics(env: Any, runbook: Any) -> None:
+    """What the scheduled metrics function does, once, on sample points put into the emulator's
+    CloudWatch: the page's charts appear a moment after start-up."""
+    from datetime import UTC, datetime
+
+    try:
+        points, written = env.chart_metrics(runbook, datetime.now(UTC).replace(microsecond=0))
+    except Exception as exc:  # the emulator stopping under it: nothing to report to anyone
+        console.print(f"  metrics:      not charted ({type(exc).__name__})")
+        return
+    console.print(f"  metrics:      {points} sample points charted ({len(written)} files on the page)")
 
 
 # --- incidents ------------------------------------------------------------------------------------

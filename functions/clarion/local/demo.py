@@ -196,7 +196,7 @@ def run_demo(
             if charted:
                 points, written = env.chart_metrics(runbook, datetime.now(UTC).replace(microsecond=0))
                 _check(
-                    "api/v2/metrics.json" in written and any(p.endswith("-24h.svg") for p in written),
+                    "api/v2/metrics.json" in written and any(p.endswith(".24h.svg") for p in written),
                     f"the metrics function wrote no charts: {written}",
                 )
                 step(
