@@ -30,6 +30,7 @@ from clarion.local.environment import LocalEnvironment, invoke_intake
 from clarion.local.faults import FaultInjector
 from clarion.local.moto_glue import EmbeddedMoto
 from clarion.local.server import LocalServer, approval_links, outbox
+from clarion.local.social import SocialServer, with_local_social
 from clarion.runbook_loader import load_runbook
 
 REPO = Path(__file__).resolve().parents[3]
@@ -180,6 +181,9 @@ def run_demo(
         env = LocalEnvironment(emulator, faults=faults)
         env.provision()
         server = LocalServer(env).start()
+        # Mastodon and Bluesky on loopback: the demo's social posts go nowhere real.
+        social = SocialServer().start()
+        runbook = with_local_social(runbook, social, env.client("secretsmanager"))
         try:
             steps, _ = env.wire(runbook, approval_base_url=server.url, time_scale=time_scale)
             # However short the scaled timeouts, leave the approver a real moment (a person: ten minutes).
@@ -299,6 +303,16 @@ def run_demo(
                 "Published",
                 f"{len(routes)} routes, each once: {', '.join(routes)}; status page banner 'Partial service outage'",
             )
+            if any(r.startswith("social:") for r in routes):
+                _check(
+                    len(social.statuses) == 1 and len(social.records) == 1,
+                    f"expected one Mastodon and one Bluesky post, got {len(social.statuses)} and {len(social.records)}",
+                )
+                step(
+                    "Social",
+                    f"posted on Mastodon ({social.statuses[0]['url']}) and Bluesky "
+                    f"({next(iter(social.records.values()))['uri']}), loopback servers following each API",
+                )
 
             update_link = _wait(
                 "the regular update's approval email",
@@ -374,6 +388,7 @@ def run_demo(
                 report.out_dir = out_dir
         finally:
             server.stop()
+            social.stop()
     report.seconds = time.monotonic() - began
     return report
 

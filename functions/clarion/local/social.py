@@ -170,3 +170,27 @@ class SocialServer:
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
+
+
+def with_local_social(runbook: Any, fake: SocialServer, secrets_client: Any) -> Any:
+    """The runbook with Mastodon and Bluesky pointed at ``fake`` (configured ones included: the
+    local mode never posts anywhere real), their credentials stored in the emulator's Secrets
+    Manager."""
+    from clarion.domain.runbooks.model import BlueskyDelivery, MastodonDelivery
+
+    d = runbook.settings.deliveries
+    secrets_client.create_secret(Name="clarion-local/mastodon-token", SecretString=fake.token)
+    secrets_client.create_secret(Name="clarion-local/bluesky-app-password", SecretString=fake.app_password)
+    mastodon = MastodonDelivery(
+        instance_url=fake.url,
+        token_secret="clarion-local/mastodon-token",  # noqa: S106 - a secret's name, not a secret
+        languages=d.mastodon.languages if d.mastodon else [],
+    )
+    bluesky = BlueskyDelivery(
+        service_url=fake.url,
+        handle=fake.handle,
+        app_password_secret="clarion-local/bluesky-app-password",  # noqa: S106 - a secret's name
+        languages=d.bluesky.languages if d.bluesky else [],
+    )
+    deliveries = d.model_copy(update={"mastodon": mastodon, "bluesky": bluesky})
+    return runbook.model_copy(update={"settings": runbook.settings.model_copy(update={"deliveries": deliveries})})
