@@ -60,7 +60,8 @@ def charted_runbook(components: int = 200) -> Runbook:
 def weight(files: dict[str, SiteFile], index: str = "index.html") -> tuple[int, int, int]:
     """Bytes a first visit downloads (raw, gzip) and how many charts that includes."""
     html = files[index].body
-    refs = re.findall(rb'(?:href|src)="([^"]+\.(?:css|svg))"', html)
+    refs = re.findall(rb'(?:href="([^"]+\.css)"|src="([^"]+\.svg)")', html)
+    refs = [a or b for a, b in refs]  # the stylesheet and the images shown (not the 7-day links)
     assets = [files[r.decode()].body for r in refs if r.decode() in files]
     charts = sum(1 for r in refs if r.startswith(b"metrics/"))
     return (
