@@ -37,6 +37,7 @@ class PipelineStack(Stack):
     ) -> None:
         super().__init__(scope, id, **kwargs)
         self.config = config
+        self.deliveries = deliveries or Deliveries()
         retention = _retention(config.log_retention_days)
         code = lambda_code(runbook_dir)
 
@@ -168,6 +169,18 @@ class PipelineStack(Stack):
                 "These queues are the dead-letter queues; a DLQ of a DLQ adds nothing. Their depth is alarmed."
             ),
         }
+        d = self.deliveries
+        secrets = {w.url_secret for w in d.webhooks if w.url_secret} | {
+            w.signing_secret for w in d.webhooks if w.signing_secret
+        }
+        secrets |= {d.mastodon.token_secret} if d.mastodon else set()
+        secrets |= {d.bluesky.app_password_secret} if d.bluesky else set()
+        for name in sorted(secrets):
+            arn = f"arn:{partition}:secretsmanager:{self.region}:<AWS::AccountId>:secret:{name}-*"
+            findings[f"AwsSolutions-IAM5[Resource::{arn}]"] = (
+                "Secrets Manager appends six random characters to a secret's ARN; the wildcard covers only "
+                "that suffix of the secret the runbook names, read with secretsmanager:GetSecretValue only."
+            )
         for region in self.config.page_regions:
             bucket = self.config.page_bucket_name(region, "<AWS::AccountId>")
             findings[f"AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::{bucket}/*]"] = (

@@ -338,6 +338,7 @@ def test_configured_deliveries_get_only_their_permissions(tmp_path: Path) -> Non
         + (
             "\ndeliveries:\n  push: {application_id: abc123, addresses: {tok: APNS}}\n"
             "  whatsapp: {phone_number_id: pn-1, template: incident_update, recipients: ['+12025550101']}\n"
+            "  webhooks: [{name: ops, kind: slack, audience: technical, url_secret: clarion/slack-ops}]\n"
             "  mastodon: {instance_url: 'https://mastodon.example', token_secret: clarion/mastodon-token}\n"
             "  bluesky: {handle: status.example.com, app_password_secret: clarion/bluesky-app-password}\n"
         )
@@ -356,6 +357,7 @@ def test_configured_deliveries_get_only_their_permissions(tmp_path: Path) -> Non
     assert "social-messaging:SendWhatsAppMessage" in text and "phone-number-id/pn-1" in text
     # The social networks' credentials, each by name, read-only.
     assert "secret:clarion/mastodon-token-*" in text and "secret:clarion/bluesky-app-password-*" in text
+    assert "secret:clarion/slack-ops-*" in text
     assert "sms-voice:SendVoiceMessage" not in text  # voice is not configured
     assert "sms-voice:SendTextMessage" not in text  # nor SMS: not even for subscription codes
     functions = [r for r in pipeline["Resources"].values() if r["Type"] == "AWS::Lambda::Function"]

@@ -68,12 +68,14 @@ def test_demo_runs_every_step(tmp_path: Path) -> None:
     assert titles == [
         "Runbooks",
         "Emulator",
+        "Metrics",
         "Alarm fires",
         "Duplicate delivery",
         "Internal channel",
         "Approval requested",
         "Approved",
         "Published",
+        "Social",
         "Regular update",
         "Resolved",
         "Workflow",
@@ -84,7 +86,7 @@ def test_demo_runs_every_step(tmp_path: Path) -> None:
     assert kinds.count("opened") == 1 and kinds.count("approval_approved") == 2 and "postmortem_drafted" in kinds
     # Every route of every published draft went out exactly once.
     sent = [(e["data"]["draft_id"], e["data"]["route"]) for e in report.timeline if e["kind"] == "message_sent"]
-    assert len(sent) == len(set(sent)) == 5 * 3
+    assert len(sent) == len(set(sent)) == 7 * 3  # five routes, and a post on Mastodon and on Bluesky
     assert {e["status"] for e in report.executions} == {"SUCCEEDED"}
     names = {e["name"] for e in report.executions}
     assert names == {f"{inc.id}-open", f"{inc.id}-resolve"}
@@ -101,6 +103,12 @@ def test_demo_runs_every_step(tmp_path: Path) -> None:
         "email:support",
         "internal",
         "email (SES)",
+        "social:mastodon:en",
+        "social:bluesky:en",
     } <= channels
+    # The page charts what the demo put into the emulator's CloudWatch, under its component.
+    index = (tmp_path / "page" / "index.html").read_text()
+    assert '<img src="metrics/web-app.response-time.24h.svg" alt="Response time, last 24 hours"' in index
+    assert (tmp_path / "page" / "metrics" / "web-app.response-time.24h.svg").read_text().count("<desc")
     assert (tmp_path / "postmortem.md").read_text().startswith("# Post-mortem: Online invoice payments failing")
     assert report.seconds < 60
