@@ -66,7 +66,7 @@ class FakePipeline:
 
         page = StatusPageDelivery(self.page_store, publish, self.clock, {})
         recorder = RecordingDelivery(self.delivered)
-        deliveries: dict[str, Delivery] = {name: recorder for name in ("sns", "chat", "email")}
+        deliveries: dict[str, Delivery] = {name: recorder for name in ("sns", "chat", "email", "social")}
         self.page_delivery = page
         self.service = WorkflowService(
             runbook=self.runbook,

@@ -16,8 +16,11 @@ from clarion.domain.messaging.drafts import EditProblem, apply_edits, build_draf
 from clarion.domain.messaging.social import graphemes, social_limit
 from clarion.domain.runbooks.lint import lint
 from clarion.domain.runbooks.model import BlueskyDelivery, Deliveries, MastodonDelivery, Runbook, Settings
+from clarion.domain.workflow.manual import declare_incident, update_incident
 from clarion.domain.workflow.service import ChannelError, route_reaches_customers
 from clarion.local.social import SocialServer
+
+from tests.fakes.pipeline import FakePipeline
 
 NOW = datetime(2026, 11, 23, 14, 0, tzinfo=UTC)
 
@@ -252,12 +255,19 @@ def _service(rb: Runbook, server: SocialServer, drill: bool) -> Any:
     )
 
 
+def _approve(service: Any, draft_id: str) -> None:
+    draft = service.wstore.get_draft("payments-1", draft_id)
+    service.wstore.save_draft(draft.model_copy(update={"status": "approved", "approved_by": "amara@example"}))
+
+
 def test_workflow_posts_each_social_route_once_and_never_a_drill(runbook: Runbook, server: SocialServer) -> None:
     rb = with_social(runbook, server)
     service = _service(rb, server, drill=False)
     draft = service.draft("payments-1", "investigating", "d1")
     social = [r for r in draft["routes"] if r.startswith("social:")]
     assert social == ["social:mastodon:en", "social:bluesky:en"]
+    assert service.publish_route("payments-1", "d1", social[0])["status"] == "refused"  # nobody approved it yet
+    _approve(service, "d1")
     for route in social:
         assert service.publish_route("payments-1", "d1", route)["status"] == "sent"
         assert service.publish_route("payments-1", "d1", route)["status"] == "already_sent"
@@ -271,6 +281,108 @@ def test_workflow_posts_each_social_route_once_and_never_a_drill(runbook: Runboo
 
     drill = _service(rb, server, drill=True)
     drill.draft("payments-1", "investigating", "d1")
+    _approve(drill, "d1")
     for route in social:
         assert drill.publish_route("payments-1", "d1", route)["status"] == "drill_suppressed"
     assert len(server.statuses) == 1 and len(server.records) == 1
+
+
+# -- the audience ledger: social routes hear only what the rule lets them hear -----------------------
+
+
+def _declare(p: FakePipeline, severity: Severity, *, drill: bool = False) -> str:
+    inc = declare_incident(
+        p.runbook,
+        p.store,
+        p.workflow,
+        title={"en": "Card payments failing", "es": "Fallan los pagos con tarjeta"},
+        components=["checkout-api"],
+        status=ComponentStatus.PARTIAL_OUTAGE,
+        severity=severity,
+        actor="cli:test",
+        now=p.clock(),
+        drill=drill,
+    )
+    p.service.open(inc.id)
+    return inc.id
+
+
+def _posted(p: FakePipeline, server: SocialServer) -> FakePipeline:
+    """The pipeline's social route through the real delivery, posting to the loopback networks."""
+    p.service.deliveries["social"] = delivery(p.runbook, server)
+    return p
+
+
+def test_social_opening_goes_only_where_the_policy_names_social(runbook: Runbook, server: SocialServer) -> None:
+    rb = with_social(runbook, server)
+    p = _posted(FakePipeline(rb), server)
+    inc = _declare(p, Severity.SEV3)  # SEV3's channels: status page, email, chat
+    p.phase(inc, Phase.INVESTIGATING, "investigating", "approve")
+    draft = p.wstore.get_draft(inc, "investigating")
+    assert draft is not None and not [r for r in draft.routes if r.startswith("social:")]
+    p.resolve(inc)
+    # The page and email heard of it; the social accounts never did, so they hear nothing of the end.
+    resolved = p.wstore.get_draft(inc, "resolved")
+    assert resolved is not None and not [r for r in resolved.routes if r.startswith("social:")]
+    assert server.statuses == [] and server.records == {}
+
+
+def test_social_added_by_a_severity_raise_first_posts_an_opening(runbook: Runbook, server: SocialServer) -> None:
+    rb = with_social(runbook, server)
+    p = _posted(FakePipeline(rb), server)
+    inc = _declare(p, Severity.SEV3)
+    p.phase(inc, Phase.INVESTIGATING, "investigating", "approve")
+    update_incident(p.store, p.workflow, inc, actor="cli:test", now=p.clock(), severity=Severity.SEV1, publish=False)
+    info = p.service.draft(inc, "update", "update-1")
+    assert info["approval_required"]  # the accounts' first post is an opening: a person approves it
+    draft = p.wstore.get_draft(inc, "update-1")
+    assert draft is not None
+    assert {"social:mastodon:en", "social:bluesky:en"} <= set(draft.opening_routes)
+    assert p.phase(inc, Phase.UPDATE, "update-1", "approve") == "approved"
+    (status,) = server.statuses
+    (record,) = server.records.values()
+    opening = draft.for_route("social:mastodon:en")
+    assert opening.phase is Phase.INVESTIGATING and all(m.opening for m in opening.messages)
+    body = opening.messages[0].body
+    assert record["record"]["text"] == body and body.startswith("We're investigating a problem affecting Checkout")
+    assert status["content"] == f"<p>{body}</p>"  # Mastodon answers with the post as HTML
+    p.resolve(inc)  # pre-approved: it follows the opening the accounts posted
+    assert len(server.statuses) == 2 and len(server.records) == 2
+    assert "resolved" in server.statuses[-1]["content"].lower()
+
+
+def test_social_never_hears_of_a_rejected_opening_nor_its_resolution(runbook: Runbook, server: SocialServer) -> None:
+    rb = with_social(runbook, server)
+    p = _posted(FakePipeline(rb), server)
+    inc = _declare(p, Severity.SEV1)
+    assert p.phase(inc, Phase.INVESTIGATING, "investigating", "reject") == "rejected"
+    p.resolve(inc)
+    assert server.statuses == [] and server.records == {}
+    # A late or replayed step cannot force a post either.
+    for route in ("social:mastodon:en", "social:bluesky:en"):
+        assert p.service.publish_route(inc, "resolved", route)["status"] == "refused"
+        assert p.service.publish_route(inc, "investigating", route)["status"] == "refused"
+    assert server.statuses == [] and server.records == {}
+
+
+def test_social_approved_opening_then_pre_approved_resolution(runbook: Runbook, server: SocialServer) -> None:
+    rb = with_social(runbook, server)
+    p = _posted(FakePipeline(rb), server)
+    inc = _declare(p, Severity.SEV1)
+    assert p.phase(inc, Phase.INVESTIGATING, "investigating", "approve") == "approved"
+    assert len(server.statuses) == 1 and len(server.records) == 1
+    assert p.resolve(inc) == "pre-approved"
+    assert len(server.statuses) == 2 and len(server.records) == 2
+    told = {t.route for t in p.store.ledger(inc).entries if t.route.startswith("social:")}
+    assert told == {"social:mastodon:en", "social:bluesky:en"}
+
+
+def test_social_drill_posts_nothing_whatever_is_approved(runbook: Runbook, server: SocialServer) -> None:
+    rb = with_social(runbook, server)
+    p = _posted(FakePipeline(rb), server)
+    inc = _declare(p, Severity.SEV1, drill=True)
+    p.phase(inc, Phase.INVESTIGATING, "investigating", "approve")
+    p.resolve(inc)
+    assert server.statuses == [] and server.records == {}
+    kinds = [e.kind for e in p.store.timeline(inc)]
+    assert kinds.count("drill_suppressed") >= 2

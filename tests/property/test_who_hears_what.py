@@ -12,7 +12,8 @@ replayed out of order. The oracle reads every delivered message and every public
 * no public artifact (each page publish; the whole rendered site, HTML in every language, JSON,
   feeds, history) shows a drill or an incident the page was never told of;
 * drills never take a customer route and every message of a drill says so;
-* a pre-approved resolution reaches exactly the routes that were told.
+* a pre-approved resolution reaches exactly the routes that were told;
+* the Mastodon and Bluesky routes (``social:<network>:<language>``) obey all of the above.
 
 Runs on the in-memory fakes here; ``test_who_hears_what_emulator.py`` runs shorter sequences on the
 emulator with the real state machine.
@@ -28,7 +29,7 @@ from typing import Any
 
 from clarion.domain.enums import ComponentStatus, IncidentStatus, Phase, Severity
 from clarion.domain.errors import ClarionError
-from clarion.domain.runbooks.model import Runbook
+from clarion.domain.runbooks.model import BlueskyDelivery, MastodonDelivery, Runbook
 from clarion.domain.workflow.manual import (
     cancel_maintenance,
     declare_incident,
@@ -46,7 +47,20 @@ from tests.conftest import RUNBOOKS
 from tests.fakes.pipeline import Decision, FakePipeline
 from tests.property.conftest import FAKE_EXAMPLES, sized
 
-RUNBOOK: Runbook = load_runbook(RUNBOOKS)
+
+def _with_social(runbook: Runbook) -> Runbook:
+    """The sample runbook with Mastodon (English) and Bluesky (both languages) accounts: their routes
+    obey the same rule as every other route."""
+    deliveries = runbook.settings.deliveries.model_copy(
+        update={
+            "mastodon": MastodonDelivery(instance_url="https://mastodon.example", token_secret="m"),
+            "bluesky": BlueskyDelivery(handle="status.example", app_password_secret="b", languages=["en", "es"]),
+        }
+    )
+    return runbook.model_copy(update={"settings": runbook.settings.model_copy(update={"deliveries": deliveries})})
+
+
+RUNBOOK: Runbook = _with_social(load_runbook(RUNBOOKS))
 GROUPS = {"core": "login", "payments": "checkout-api", "regions": "eu-region"}
 OPENING_TEXTS = {Phase.INVESTIGATING, Phase.IDENTIFIED, Phase.MONITORING, Phase.MAINTENANCE_SCHEDULED}
 RAN = Counter[str]()  # sequences run, reported at the end of the session
@@ -242,6 +256,7 @@ def test_who_hears_what_on_the_fakes(sequence: list[tuple[Any, ...]]) -> None:
         world.step(s)
     world.check()
     RAN["fakes"] += 1
+    RAN["with a social post"] += any(d.route.startswith("social:") for d in world.p.delivered)
 
 
 def test_zz_report_sequences_run() -> None:

@@ -191,3 +191,20 @@ def test_every_handler_imports_from_the_asset_alone_and_answers(
         [url_event("POST", "https://subscribe.example/subscribe", body)],
     )
     assert subscriptions["answers"][0]["statusCode"] == 200
+    # The metrics function: from the asset alone, it charts what CloudWatch holds onto every page bucket.
+    boto3.client("cloudwatch", region_name="us-east-1", endpoint_url=endpoint).put_metric_data(
+        Namespace="Ledgerly/Web",
+        MetricData=[
+            {
+                "MetricName": "ResponseTime",
+                "Dimensions": [{"Name": "Service", "Value": "web-app"}],
+                "Value": 120.0,
+                "Unit": "Milliseconds",
+            }
+        ],
+    )
+    scheduled = {"version": "0", "detail-type": "Scheduled Event", "source": "aws.events", "detail": {}}
+    metrics = invoke(asset, runtime_boto3, endpoint, envs["PageMetrics"], HANDLERS["PageMetrics"], [scheduled])
+    written = metrics["answers"][0]["written"]
+    assert written and all(n > 0 for n in written.values()), written
+    assert not [m for m in metrics["modules"] if m.split(".")[0] in ("moto", "typer", "rich", "jsii", "pytest")]

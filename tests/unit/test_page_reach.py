@@ -226,3 +226,55 @@ def test_missing_series_draw_as_no_data(runbook: Runbook) -> None:
     files = _files(runbook, metrics=MetricsSnapshot(NOW))
     assert b"no data in this period" in files["metrics/web-app.response-time.24h.svg"]
     assert "No data in this period" in files["index.html"].decode()
+
+
+# --- who hears what: embeds and charts show only what the page was told ---------------------------
+
+
+def test_badges_summary_and_metrics_never_show_a_drill_or_a_never_told_incident(runbook: Runbook) -> None:
+    from clarion.domain.enums import ComponentStatus, Phase, Severity
+    from clarion.domain.workflow.manual import declare_incident
+
+    from tests.fakes.pipeline import FakePipeline
+
+    p = FakePipeline(runbook)
+
+    def declare(component: str, severity: Severity, drill: bool = False) -> str:
+        inc = declare_incident(
+            runbook,
+            p.store,
+            p.workflow,
+            title={"en": f"Hidden {component}", "es": f"Oculto {component}"},
+            components=[component],
+            status=ComponentStatus.MAJOR_OUTAGE,
+            severity=severity,
+            actor="cli:test",
+            now=p.clock(),
+            drill=drill,
+        )
+        p.service.open(inc.id)
+        return inc.id
+
+    drill = declare("checkout-api", Severity.SEV1, drill=True)
+    p.phase(drill, Phase.INVESTIGATING, "investigating", "approve")
+    rejected = declare("login", Severity.SEV2)
+    p.phase(rejected, Phase.INVESTIGATING, "investigating", "reject")
+    held = declare("eu-region", Severity.SEV3)
+    p.phase(held, Phase.INVESTIGATING, "investigating", "timeout")  # SEV3 holds on timeout
+    site = SiteRenderer(runbook).render(p.load_page(), p.now, force=True, metrics=sample_metrics(runbook, p.now))
+    files = {f.path: f.body for f in site.files}
+    summary = json.loads(files["api/v2/summary.json"])
+    assert summary["status"]["indicator"] == "none"  # the banner shows nothing
+    assert summary["incidents"] == []
+    for cid in ("checkout-api", "login", "eu-region"):
+        for prefix in ("", "es/"):
+            texts = [t.text for t in ET.fromstring(files[f"{prefix}badges/{cid}.svg"]).iter(f"{SVG_NS}text")]
+            assert texts[1] in ("Operational", "Operativo"), (cid, texts)
+    assert [t.text for t in ET.fromstring(files["badge.svg"]).iter(f"{SVG_NS}text")][1] == (
+        summary["status"]["description"]
+    )
+    for path, body in files.items():
+        if path.endswith((".svg", ".js", "metrics.json")):
+            text = body.decode()
+            for needle in ("Hidden", "Oculto", drill, rejected, held, "DRILL"):
+                assert needle not in text, (path, needle)
