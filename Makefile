@@ -70,6 +70,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/fanout.py
 	$(BIN)/python bench/page_update.py
 	$(BIN)/python bench/alarm_storm.py
+	$(BIN)/python bench/page_reach.py
 
 # The goals of the deployed page path, the first notice and alarm storms, checked (exit 1 if one fails).
 bench-goals: $(STAMP)
