@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from clarion.adapters.dynamodb_store import table_definition
+from clarion.handlers.page_metrics import MetricsEnv
 from clarion.handlers.runtime import DeskEnv, WorkflowEnv
 from clarion.handlers.settings import IntakeSettings
 from clarion.local.environment import ASL, TOPICS, LocalNames, idempotency_table_definition
@@ -72,6 +73,7 @@ def test_every_variable_the_code_reads_is_set_on_its_function(template: dict[str
     assert required(IntakeSettings) <= environment(template, "Intake")
     assert required(WorkflowEnv) | {"DEAD_LETTER_QUEUE_URL"} <= environment(template, "Steps")
     assert required(DeskEnv) <= environment(template, "Approvals")
+    assert required(MetricsEnv) <= environment(template, "PageMetrics")
     read = set(
         re.findall(
             r'os\.environ(?:\.get\(|\[)"([A-Z_]+)"',
