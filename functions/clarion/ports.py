@@ -44,6 +44,10 @@ class IncidentStore(Protocol):
         """Who was told about the incident (``Change.told`` entries), oldest first."""
         ...
 
+    def incident_and_ledger(self, incident_id: str) -> tuple[Incident | None, AudienceLedger]:
+        """``get_incident`` and ``ledger`` read at once (one round trip where the store allows)."""
+        ...
+
     def list_incidents(
         self, *, open_only: bool = False, limit: int = 100, kind: IncidentKind = IncidentKind.INCIDENT
     ) -> list[Incident]: ...

@@ -49,6 +49,9 @@ class InMemoryIncidentStore:
     def ledger(self, incident_id: str) -> AudienceLedger:
         return AudienceLedger(tuple(sorted(self.told.get(incident_id, {}).values(), key=lambda t: (t.at, t.route))))
 
+    def incident_and_ledger(self, incident_id: str) -> tuple[Incident | None, AudienceLedger]:
+        return self.get_incident(incident_id), self.ledger(incident_id)
+
     def list_incidents(
         self, *, open_only: bool = False, limit: int = 100, kind: IncidentKind = IncidentKind.INCIDENT
     ) -> list[Incident]:

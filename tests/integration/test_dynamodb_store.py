@@ -8,9 +8,10 @@ from typing import Any
 
 import pytest
 from clarion.adapters.dynamodb_store import DynamoDBIncidentStore
-from clarion.domain.enums import AlarmState, ComponentStatus, IncidentKind, Severity
+from clarion.domain.enums import AlarmState, ComponentStatus, IncidentKind, Phase, Severity
 from clarion.domain.errors import ConcurrentUpdate
 from clarion.domain.incident import AlarmRecord, Change, Incident, IncidentWrite, TimelineEntry
+from clarion.domain.messaging.ledger import Told
 from hypothesis import HealthCheck, given, settings
 
 from tests.unit.test_intake_properties import check_history, histories, sample_runbook
@@ -158,3 +159,13 @@ def test_a_new_draft_and_its_timeline_entry_are_one_write(ddb: Any) -> None:
     later = entry.model_copy(update={"at": T0 + timedelta(seconds=5)})
     assert wstore.create_draft(retried, later) == draft  # the first one stays; no second entry
     assert [e.kind for e in store.timeline("core-1")] == ["drafted"]
+
+
+def test_incident_and_ledger_read_together_match_the_separate_reads(store: DynamoDBIncidentStore) -> None:
+    inc = incident()
+    told = Told(route="sns:customers", draft_id="investigating", phase=Phase.INVESTIGATING, at=T0, approved_by="policy")
+    store.commit(Change(incidents=[IncidentWrite(incident=inc, expected_version=0)], told=[(inc.id, told)]))
+    got, ledger = store.incident_and_ledger(inc.id)
+    assert got == inc and ledger == store.ledger(inc.id) and ledger.told("sns:customers")
+    missing, empty = store.incident_and_ledger("core-404")
+    assert missing is None and not empty.entries

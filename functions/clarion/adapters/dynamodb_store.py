@@ -173,6 +173,11 @@ class DynamoDBIncidentStore(_Table):
         told = [Told.model_validate_json(doc) for doc in self._docs(incident_id, "TOLD#")]
         return AudienceLedger(tuple(sorted(told, key=lambda t: (t.at, t.route))))
 
+    def incident_and_ledger(self, incident_id: str) -> tuple[Incident | None, AudienceLedger]:
+        """The incident's ``GetItem`` and its ledger's ``Query`` side by side: one round trip."""
+        ledger = _pool().submit(self.ledger, incident_id)
+        return self.get_incident(incident_id), ledger.result()
+
     def _by_kind(self, kind: IncidentKind, limit: int) -> list[Incident]:
         out: list[Incident] = []
         kwargs: dict[str, Any] = {

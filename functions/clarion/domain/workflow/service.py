@@ -149,7 +149,10 @@ class WorkflowService:
         return {"severity": inc.severity.value}
 
     def draft(self, incident_id: str, phase: str, draft_id: str) -> dict[str, Any]:
-        inc = self.incident(incident_id)
+        found, ledger = self.store.incident_and_ledger(incident_id)  # who was told, read beside the incident
+        if found is None:
+            raise NotFound(f"no incident {incident_id!r}")
+        inc = found
         policy = self.runbook.policy(inc.severity)
         if inc.cancelled_at is not None and phase != Phase.MAINTENANCE_CANCELLED.value:
             phase_text = phase.replace("_", " ")
@@ -172,7 +175,7 @@ class WorkflowService:
             draft_id,
             self.clock(),
             next_update_in=policy.update_every,
-            ledger=self.store.ledger(incident_id),
+            ledger=ledger,
         )
         entry = TimelineEntry(
             at=self.clock(),
