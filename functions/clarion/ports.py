@@ -12,6 +12,7 @@ from clarion.domain.messaging.ledger import AudienceLedger
 
 if TYPE_CHECKING:  # annotations only: drafts pull in Jinja, which the intake never needs
     from clarion.domain.approvals.links import ApprovalRequest
+    from clarion.domain.feedback.model import Feedback
     from clarion.domain.messaging.drafts import Draft
     from clarion.domain.page_index import Folded, PageSource
     from clarion.domain.status_page import PageUpdate
@@ -156,3 +157,18 @@ class DeskStore(Protocol):
     def claim_once(self, key: str, expires: datetime) -> bool:
         """True the first time ``key`` is claimed, False ever after (a conditional write)."""
         ...
+
+
+class FeedbackStore(Protocol):
+    """Readers' answers to updates, and the per-source counters that rate-limit the endpoint."""
+
+    def hit(self, source: str, window: str, limit: int, expires: datetime) -> bool:
+        """Count a request; False once ``limit`` requests came from ``source`` in ``window``."""
+        ...
+
+    def record(self, feedback: Feedback) -> bool:
+        """Store an answer once per reader and update; False (and nothing written) if that reader
+        already answered that update."""
+        ...
+
+    def feedback(self, incident_id: str) -> list[Feedback]: ...

@@ -14,12 +14,12 @@ from markupsafe import escape
 
 from clarion.adapters.s3_page_publisher import PublishReport
 from clarion.domain.approvals.desk import TaskGone
-from clarion.domain.enums import Audience, Channel
+from clarion.domain.enums import Audience, Channel, Phase
 from clarion.domain.incident import Incident, TimelineEntry
 from clarion.domain.messaging import escaping
 from clarion.domain.messaging.drafts import Draft
 from clarion.domain.page_index import PageSource
-from clarion.domain.status_page import AffectedComponent, PageUpdate
+from clarion.domain.status_page import POSTMORTEM, AffectedComponent, PageUpdate
 from clarion.domain.workflow.service import ChannelError
 from clarion.ports import PageStore, WorkflowStore
 
@@ -246,7 +246,9 @@ class StatusPageDelivery:
             raise ChannelError(f"{route}: drills never reach the status page", transient=False)
         bodies = {m.language: m.body for m in draft.messages if m.channel is Channel.STATUS_PAGE}
         status = (
-            incident.maintenance_status.value
+            POSTMORTEM
+            if draft.phase is Phase.POSTMORTEM
+            else incident.maintenance_status.value
             if incident.maintenance_status
             else "resolved"
             if incident.resolved_at
@@ -258,7 +260,13 @@ class StatusPageDelivery:
         ]
         now = self.clock()
         update = PageUpdate(
-            id=f"{incident.id}-{draft.id}", status=status, body=bodies, created_at=now, affected_components=affected
+            id=f"{incident.id}-{draft.id}",
+            status=status,
+            body=bodies,
+            created_at=now,
+            affected_components=affected,
+            draft_id=draft.id,
+            phase=draft.phase.value,
         )
         entry = TimelineEntry(
             at=now,
@@ -272,6 +280,7 @@ class StatusPageDelivery:
                 "affected": [a.model_dump(mode="json") for a in affected],
                 "draft_id": draft.id,
                 "next_update_at": draft.next_update_at.isoformat() if draft.next_update_at else None,
+                "phase": draft.phase.value,
             },
         )
         # A retried route replaces its own update on the page and writes no second timeline entry.

@@ -29,6 +29,7 @@ from clarion.adapters.aws_errors import retry_config
 from clarion.domain.approvals.links import ApprovalRequest
 from clarion.domain.enums import IncidentKind
 from clarion.domain.errors import ConcurrentUpdate
+from clarion.domain.feedback.model import Feedback
 from clarion.domain.incident import AlarmReads, AlarmRecord, Change, Incident, TimelineEntry
 from clarion.domain.messaging.drafts import Draft
 from clarion.domain.messaging.ledger import AudienceLedger, Told
@@ -474,12 +475,8 @@ class DynamoDBWorkflowStore(_Table):
         return item["text"]["S"] if item else None
 
 
-class DynamoDBSubscriptionStore(_Table):
-    """Rate-limit counters and SMS opt-in codes, in the incident table, expiring through TTL::
-
-    RATE#<source>#<hour>   META   ``count``
-    OPTIN#<phone>          META   the hashed code, the filter policy, tries
-    """
+class _RateLimits(_Table):
+    """Per-source request counters (``RATE#<source>#<window>``), expiring through TTL."""
 
     def hit(self, source: str, window: str, limit: int, expires: datetime) -> bool:
         try:
@@ -500,6 +497,14 @@ class DynamoDBSubscriptionStore(_Table):
             if exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
                 return False
             raise
+
+
+class DynamoDBSubscriptionStore(_RateLimits):
+    """Rate-limit counters and SMS opt-in codes, in the incident table, expiring through TTL::
+
+    RATE#<source>#<hour>   META   ``count``
+    OPTIN#<phone>          META   the hashed code, the filter policy, tries
+    """
 
     def save_code(self, phone: str, record: dict[str, Any], expires: datetime) -> None:
         import json
@@ -549,3 +554,43 @@ class DynamoDBDeskStore(DynamoDBSubscriptionStore):
             if exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
                 return False
             raise
+
+
+class DynamoDBFeedbackStore(_RateLimits):
+    """Readers' answers, beside their incident, and the endpoint's rate-limit counters::
+
+    INCIDENT#<id>   FB#<update id>#<reader>   one answer (JSON in ``doc``), written once
+    RATE#feedback:<source>#<hour>   META      ``count``
+    """
+
+    def record(self, feedback: Feedback) -> bool:
+        try:
+            self.client.put_item(
+                TableName=self.table,
+                Item={
+                    "pk": {"S": f"INCIDENT#{feedback.incident_id}"},
+                    "sk": {"S": f"FB#{feedback.update_id}#{feedback.reader}"},
+                    "doc": {"S": feedback.model_dump_json()},
+                },
+                ConditionExpression="attribute_not_exists(pk)",
+            )
+            return True
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+                return False
+            raise
+
+    def feedback(self, incident_id: str) -> list[Feedback]:
+        out: list[Feedback] = []
+        kwargs: dict[str, Any] = {
+            "TableName": self.table,
+            "KeyConditionExpression": "pk = :pk AND begins_with(sk, :fb)",
+            "ExpressionAttributeValues": {":pk": {"S": f"INCIDENT#{incident_id}"}, ":fb": {"S": "FB#"}},
+            "ConsistentRead": True,
+        }
+        while True:
+            page = self.client.query(**kwargs)
+            out.extend(Feedback.model_validate_json(i["doc"]["S"]) for i in page["Items"])
+            if "LastEvaluatedKey" not in page:
+                return out
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]

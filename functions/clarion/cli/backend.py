@@ -17,7 +17,7 @@ from typing import Any
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, NoRegionError
 
-from clarion.adapters.dynamodb_store import DynamoDBIncidentStore, DynamoDBWorkflowStore
+from clarion.adapters.dynamodb_store import DynamoDBFeedbackStore, DynamoDBIncidentStore, DynamoDBWorkflowStore
 from clarion.adapters.stepfunctions_workflow import StepFunctionsWorkflow
 from clarion.domain.errors import ClarionError, RunbookError
 from clarion.domain.runbooks.model import Runbook
@@ -69,6 +69,11 @@ class Backend:
     intake_function: str | None  # deployed: the intake Lambda; local: None (run in-process)
     lambda_client: Any
     extra: dict[str, Any]
+
+    @property
+    def feedback(self) -> DynamoDBFeedbackStore:
+        """Readers' answers, in the incident table."""
+        return DynamoDBFeedbackStore(self.store.table, self.store.client)
 
     def invoke_intake(self, event: dict[str, Any]) -> dict[str, Any]:
         if self.intake_function is None:

@@ -34,6 +34,7 @@ from clarion.cli import ops  # noqa: E402 - the operator commands, registered be
 app.add_typer(ops.local_app, name="local")
 app.add_typer(ops.incident_app, name="incident")
 app.add_typer(ops.maintenance_app, name="maintenance")
+app.add_typer(ops.report_app, name="report")
 app.command("drill")(ops.drill)
 
 console = Console(soft_wrap=True)

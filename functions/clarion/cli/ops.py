@@ -24,6 +24,8 @@ from rich.table import Table
 from clarion.cli.backend import STATE_FILE, Backend, CliError, deployed_backend, local_backend, parse_time
 from clarion.domain.enums import ComponentStatus, IncidentKind, IncidentStatus, Severity
 from clarion.domain.errors import NotFound
+from clarion.domain.feedback.model import by_phase
+from clarion.domain.feedback.model import counts as feedback_counts
 from clarion.domain.incident import Incident
 from clarion.domain.runbooks.model import LANG, Runbook
 from clarion.domain.workflow.manual import (
@@ -43,6 +45,7 @@ err = Console(stderr=True, soft_wrap=True)
 local_app = typer.Typer(help="The embedded local mode.", no_args_is_help=True)
 incident_app = typer.Typer(help="Incidents a person declares, updates and resolves.", no_args_is_help=True)
 maintenance_app = typer.Typer(help="Scheduled maintenance.", no_args_is_help=True)
+report_app = typer.Typer(help="Reports across incidents.", no_args_is_help=True)
 
 Local = Annotated[bool, typer.Option("--local", help="Act on the emulator started by `clarion local up`.")]
 Stack = Annotated[str, typer.Option(help="The deployed pipeline stack.")]
@@ -521,8 +524,9 @@ def incident_show(
         }
         for t in b.store.ledger(incident_id).entries
     ]
+    feedback = feedback_counts(b.feedback.feedback(incident_id))
     if as_json:
-        console.print_json(json.dumps({**_summary(inc), "told": told, "timeline": timeline}))
+        console.print_json(json.dumps({**_summary(inc), "told": told, "feedback": feedback, "timeline": timeline}))
         return
     s = _summary(inc)
     console.print(
@@ -534,6 +538,13 @@ def incident_show(
         _table(told, ["route", "phase", "draft_id", "approved_by"], "Who was told (the audience ledger)")
     else:
         console.print("Nobody outside the team has been told of this incident.")
+    console.print(
+        f"Feedback: {feedback['responses']} answer(s), {feedback['yes']} yes, {feedback['no']} no, "
+        f"{feedback['comments']} comment(s)"
+        + "".join(f"\n  {u}: {c['yes']} yes, {c['no']} no" for u, c in feedback["updates"].items()),
+        markup=False,
+        highlight=False,
+    )
 
 
 # --- maintenance ----------------------------------------------------------------------------------
@@ -691,3 +702,67 @@ def drill(
         )
     if report.failures or not report.completed:
         raise typer.Exit(1)
+
+
+# --- reports --------------------------------------------------------------------------------------
+
+
+@report_app.command("feedback")
+def report_feedback(
+    since: Annotated[
+        str | None, typer.Option(help="Only incidents started at or after this time (ISO 8601 with zone).")
+    ] = None,
+    comments: Annotated[bool, typer.Option("--comments/--no-comments", help="List readers' comments.")] = True,
+    local: Local = False,
+    stack: Stack = DEFAULT_STACK,
+    region: Region = None,
+    runbooks: Runbooks = Path("runbooks"),
+    as_json: Json = False,
+) -> None:
+    """What readers said about updates, across incidents: "was this update helpful?" per phase (which
+    templates help, which do not), per incident, and their comments (for the team only).
+
+    Example: clarion report feedback --since 2026-11-01T00:00Z --json
+    """
+    with _user_errors():
+        start = parse_time(since, "--since") if since else None
+        b = _backend(local, stack, region, runbooks)
+    answers = []
+    per_incident = []
+    for inc in b.store.list_incidents(limit=1000):
+        if start is not None and inc.started_at < start:
+            continue
+        found = b.feedback.feedback(inc.id)
+        if not found:
+            continue
+        answers.extend(found)
+        per_incident.append({"id": inc.id, "title": next(iter(inc.title.values()), ""), **feedback_counts(found)})
+    phases = {phase: tally.to_json() for phase, tally in by_phase(answers).items()}
+    notes = [
+        {
+            "incident": a.incident_id,
+            "update": a.update_id,
+            "phase": a.phase.value,
+            "language": a.language,
+            "vote": a.vote,
+            "at": a.at.isoformat(),
+            "comment": a.comment,
+        }
+        for a in sorted(answers, key=lambda a: a.at)
+        if a.comment and comments
+    ]
+    if as_json:
+        console.print_json(json.dumps({"since": since, "phases": phases, "incidents": per_incident, "comments": notes}))
+        return
+    table = Table(title="Was this update helpful? (per phase)")
+    for column in ("phase", "answers", "yes", "no", "helpful", "comments"):
+        table.add_column(column)
+    for phase, c in phases.items():
+        share = "" if c["helpful_percent"] is None else f"{c['helpful_percent']}%"
+        table.add_row(phase, str(c["responses"]), str(c["yes"]), str(c["no"]), share, str(c["comments"]))
+    console.print(table)
+    if not answers:
+        console.print("No answers yet" + (f" since {since}" if since else "") + ".")
+    for n in notes:  # readers' words: printed as text, never as markup
+        console.print(f"{n['at'][:16]}  {n['incident']}  {n['phase']}  {n['vote']}: ", end="", highlight=False)
+        console.print(n["comment"], markup=False, highlight=False)

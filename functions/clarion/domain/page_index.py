@@ -34,7 +34,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from clarion.domain.enums import ComponentStatus, IncidentKind, IncidentStatus
 from clarion.domain.incident import Incident
-from clarion.domain.status_page import UPTIME_DAYS, PageIncident, PageUpdate
+from clarion.domain.status_page import POSTMORTEM, UPTIME_DAYS, PageIncident, PageUpdate
 
 HISTORY_PAGE_SIZE = 25
 RECENT_DAYS = 7
@@ -231,7 +231,20 @@ def updated_summary(
 ) -> PageIncident:
     """The incident's page summary after ``update`` is published: what the incident says now, with
     the updates customers have been shown (a retried update replaces itself) and the next update
-    this one promised (while the incident is open)."""
+    this one promised (while the incident is open). The post-incident report (status
+    ``postmortem``) is its own part of the page, not an update: it sets the report and the status."""
+    if update.status == POSTMORTEM and previous is not None:
+        return previous.model_copy(
+            update={
+                "name": dict(incident.title),
+                "status": POSTMORTEM,
+                "resolved_at": incident.resolved_at or previous.resolved_at,
+                "updated_at": max(previous.updated_at, update.created_at),
+                "next_update_at": None,
+                "report": dict(update.body),
+                "report_at": update.created_at,
+            }
+        )
     updates = [u for u in (previous.updates if previous else []) if u.id != update.id]
     updates.append(update)
     updates.sort(key=lambda u: (u.created_at, u.id))
@@ -247,7 +260,8 @@ def updated_summary(
         id=incident.id,
         kind=incident.kind,
         name=dict(incident.title),
-        status=update.status,
+        # A report once published stays, whatever is published after it (a retried resolution).
+        status=POSTMORTEM if previous and previous.report and update.status == "resolved" else update.status,
         impact="maintenance" if maintenance else incident.severity.impact,
         components=worst,
         created_at=incident.created_at,
@@ -260,6 +274,8 @@ def updated_summary(
         scheduled_until=incident.scheduled_until,
         cancelled=incident.cancelled_at is not None,
         updates=updates,
+        report=dict(previous.report) if previous else {},
+        report_at=previous.report_at if previous else None,
         slot=previous.slot if previous else None,
     )
 
@@ -270,7 +286,7 @@ def refreshed_summary(previous: PageIncident, incident: Incident, now: datetime)
     status = (
         incident.maintenance_status.value
         if incident.maintenance_status
-        else "resolved"
+        else (POSTMORTEM if previous.report else "resolved")
         if incident.resolved_at
         else previous.status
     )

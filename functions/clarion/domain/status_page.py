@@ -26,6 +26,7 @@ from clarion.domain.incident import Incident, TimelineEntry
 UPTIME_DAYS = 90
 PARTIAL_WEIGHT = 0.3
 Indicator = Literal["none", "minor", "major", "critical"]
+POSTMORTEM = "postmortem"  # Statuspage's incident status once the post-incident report is published
 
 
 class AffectedComponent(BaseModel):
@@ -47,6 +48,8 @@ class PageUpdate(BaseModel):
     body: dict[str, str]  # language -> text (plain text; escaped when shown)
     created_at: datetime
     affected_components: list[AffectedComponent] = Field(default_factory=list)
+    draft_id: str = ""  # the draft that published it: what feedback on this update is about
+    phase: str = ""
 
 
 class PageIncident(BaseModel):
@@ -70,11 +73,13 @@ class PageIncident(BaseModel):
     scheduled_until: datetime | None = None
     cancelled: bool = False  # maintenance called off; Statuspage's JSON still says "completed"
     updates: list[PageUpdate] = Field(default_factory=list)  # oldest first
+    report: dict[str, str] = Field(default_factory=dict)  # the post-incident report: language -> Markdown
+    report_at: datetime | None = None
     slot: int | None = None  # its row on the history pages (1: the first incident ever published)
 
     @cached_property
     def unresolved(self) -> bool:
-        return self.status not in (IncidentStatus.RESOLVED.value, MaintenanceStatus.COMPLETED.value)
+        return self.status not in (IncidentStatus.RESOLVED.value, MaintenanceStatus.COMPLETED.value, POSTMORTEM)
 
     @cached_property
     def is_maintenance(self) -> bool:
@@ -92,7 +97,7 @@ class PageIncident(BaseModel):
     @property
     def version_key(self) -> str:
         """Changes whenever what the incident's own page shows changes."""
-        return f"{self.updated_at.isoformat()}|{len(self.updates)}|{self.status}"
+        return f"{self.updated_at.isoformat()}|{len(self.updates)}|{self.status}|{self.report_at}"
 
     def end(self, now: datetime) -> datetime:
         return self.resolved_at or now
@@ -243,8 +248,13 @@ def page_incident_from(incident: Incident, timeline: list[TimelineEntry]) -> Pag
     updates = []
     monitoring_at = None
     next_update_at: datetime | None = None
+    report: dict[str, str] = {}
+    report_at = None
     for e in timeline:
         if e.kind != "page_update":
+            continue
+        if e.data["status"] == POSTMORTEM:  # the report is its own part of the page, not an update
+            report, report_at = dict(e.data.get("body", {})), e.at
             continue
         promised = e.data.get("next_update_at")
         next_update_at = datetime.fromisoformat(promised) if promised else None
@@ -255,6 +265,8 @@ def page_incident_from(incident: Incident, timeline: list[TimelineEntry]) -> Pag
                 body=dict(e.data.get("body", {})),
                 created_at=e.at,
                 affected_components=[AffectedComponent.model_validate(a) for a in e.data.get("affected", [])],
+                draft_id=str(e.data.get("draft_id", "")),
+                phase=str(e.data.get("phase", "")),
             )
         )
         if e.data["status"] == IncidentStatus.MONITORING.value and monitoring_at is None:
@@ -262,6 +274,8 @@ def page_incident_from(incident: Incident, timeline: list[TimelineEntry]) -> Pag
     maintenance = incident.kind is IncidentKind.MAINTENANCE
     if maintenance:
         status = (incident.maintenance_status or MaintenanceStatus.SCHEDULED).value
+    elif report and incident.resolved_at:
+        status = POSTMORTEM
     else:
         status = IncidentStatus.RESOLVED.value if incident.resolved_at else incident.status.value
     worst: dict[str, ComponentStatus] = dict(incident.components)
@@ -276,7 +290,7 @@ def page_incident_from(incident: Incident, timeline: list[TimelineEntry]) -> Pag
         impact="maintenance" if maintenance else incident.severity.impact,
         components=worst,
         created_at=incident.created_at,
-        updated_at=max([incident.updated_at, *(u.created_at for u in updates)]),
+        updated_at=max([incident.updated_at, *(u.created_at for u in updates), *([report_at] if report_at else [])]),
         started_at=incident.scheduled_for if maintenance and incident.scheduled_for else incident.started_at,
         monitoring_at=monitoring_at,
         resolved_at=incident.resolved_at,
@@ -285,4 +299,6 @@ def page_incident_from(incident: Incident, timeline: list[TimelineEntry]) -> Pag
         scheduled_until=incident.scheduled_until,
         cancelled=incident.cancelled_at is not None,
         updates=updates,
+        report=report,
+        report_at=report_at,
     )

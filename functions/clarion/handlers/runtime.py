@@ -35,7 +35,7 @@ from clarion.domain.runbooks.model import Runbook, localized
 from clarion.domain.workflow.service import WorkflowService, WorkflowSettings
 from clarion.handlers.settings import load_settings
 from clarion.runbook_loader import load_runbook
-from clarion.status_page.render import SiteRenderer
+from clarion.status_page.render import FeedbackForms, SiteRenderer
 from clarion.web.approvals import approval_email_html
 
 if TYPE_CHECKING:
@@ -60,6 +60,7 @@ class Wiring:
     time_scale: float = 1.0
     configuration_set: str | None = None
     dead_letter_queue_url: str | None = None
+    feedback_url: str | None = None  # the feedback endpoint; default: the runbook's page.feedback_url
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -77,7 +78,8 @@ def build(
     store = DynamoDBIncidentStore(wiring.table, ddb)
     wstore = DynamoDBWorkflowStore(wiring.table, ddb)
     mailer = SesMailer(wiring.sender, client("sesv2"), wiring.configuration_set)
-    renderer = SiteRenderer(runbook)
+    feedback_url = wiring.feedback_url or runbook.settings.page.feedback_url
+    renderer = SiteRenderer(runbook, FeedbackForms(feedback_url, key) if feedback_url else None)
     targets = [S3Target(t.name, t.bucket, client("s3", t.region), t.prefix) for t in wiring.page_targets]
     publisher = StatusPagePublisher(renderer, targets)
     default = runbook.settings.default_language
@@ -104,7 +106,9 @@ def build(
         deliveries=deliveries,  # type: ignore[arg-type]
         workflow=StepFunctionsWorkflow(wiring.state_machine_arn, sfn),
         key=key,
-        settings=WorkflowSettings(approval_base_url=wiring.approval_base_url, time_scale=wiring.time_scale),
+        settings=WorkflowSettings(
+            approval_base_url=wiring.approval_base_url, time_scale=wiring.time_scale, feedback_url=feedback_url
+        ),
         clock=clock,
         sleep=sleep,
         email_html=approval_email_html,
@@ -181,6 +185,7 @@ class WorkflowEnv(BaseModel):
     page_targets: str = Field(alias="PAGE_TARGETS", description="JSON list of {name, bucket, prefix, region}")
     ses_configuration_set: str | None = Field(default=None, alias="SES_CONFIGURATION_SET")
     dead_letter_queue_url: str | None = Field(default=None, alias="DEAD_LETTER_QUEUE_URL")
+    feedback_url: str | None = Field(default=None, alias="FEEDBACK_URL", pattern=r"^https?://")
 
 
 @lru_cache(maxsize=1)  # once per container: runbook, clients, key provider
@@ -200,6 +205,7 @@ def _deployed() -> tuple[WorkflowService, ApprovalDesk]:  # pragma: no cover - e
         page_targets=[PageTarget.model_validate(t) for t in json.loads(env.page_targets)],
         configuration_set=env.ses_configuration_set,
         dead_letter_queue_url=env.dead_letter_queue_url,
+        feedback_url=env.feedback_url,
     )
     return build(
         load_runbook(env.runbook_path, lint=False),  # linted at synth

@@ -17,11 +17,18 @@ import boto3
 
 from clarion.adapters.aws_errors import retry_config
 from clarion.adapters.channels import secret_key
-from clarion.adapters.dynamodb_store import DynamoDBIncidentStore, DynamoDBWorkflowStore, table_definition
+from clarion.adapters.dynamodb_store import (
+    DynamoDBFeedbackStore,
+    DynamoDBIncidentStore,
+    DynamoDBWorkflowStore,
+    table_definition,
+)
 from clarion.adapters.stepfunctions_workflow import StepFunctionsWorkflow
 from clarion.domain.approvals.desk import ApprovalDesk
+from clarion.domain.feedback.collect import FeedbackCollector
 from clarion.domain.runbooks.model import Runbook
 from clarion.domain.workflow.service import WorkflowService
+from clarion.handlers.feedback_api import FeedbackPages
 from clarion.handlers.intake import IntakeRuntime
 from clarion.handlers.runtime import PageTarget, Wiring, build, build_desk
 from clarion.local.faults import FaultInjector
@@ -97,6 +104,7 @@ class LocalEnvironment:
         self.steps: WorkflowService | None = None
         self.desk: ApprovalDesk | None = None
         self.web_desk: Any = None  # the desk (clarion.web.desk.Desk), once wired
+        self.feedback: FeedbackPages | None = None
 
     def client(self, service: str, region: str | None = None, *, inject: bool = True) -> Any:
         """A client on the emulator, with the deployed retry budget and any ``--fault`` attached
@@ -214,6 +222,7 @@ class LocalEnvironment:
         approval_base_url: str,
         time_scale: float,
         sleep: Callable[[float], None] | None = None,
+        feedback_url: str | None = None,
     ) -> tuple[WorkflowService, ApprovalDesk]:
         """Build the real workflow service and approval desk on the emulator, and route the state
         machine's Lambda tasks to them in this process."""
@@ -230,10 +239,17 @@ class LocalEnvironment:
             page_targets=[PageTarget(name="primary", bucket=n.page_bucket)],
             time_scale=time_scale,
             dead_letter_queue_url=self.client("sqs").get_queue_url(QueueName=n.dead_letters)["QueueUrl"],
+            feedback_url=feedback_url or approval_base_url,  # the local server answers both
         )
         key = secret_key(n.secret, self.client("secretsmanager"))
         self.steps, self.desk = build(runbook, wiring, self.client, key, sleep=sleep or time.sleep)
         self.web_desk = build_desk(runbook, wiring, self.client, key)
+        self.feedback = FeedbackPages(
+            runbook=runbook,
+            collector=FeedbackCollector(
+                store=DynamoDBFeedbackStore(n.table, self.client("dynamodb")), key=key, clock=self.steps.clock
+            ),
+        )
         steps = self.steps
 
         def dispatch(function: str, event: dict[str, Any]) -> dict[str, Any]:

@@ -1,9 +1,11 @@
 """The local mode's web server on 127.0.0.1: the approval page and the desk (through the real
-Powertools app of the web package), the status page (read from the emulated bucket) and the outbox
-(every message each channel sent, approval and sign-in emails included)."""
+Powertools app of the web package), the feedback endpoint (its own Powertools app), the status page
+(read from the emulated bucket) and the outbox (every message each channel sent, approval and sign-in
+emails included)."""
 
 from __future__ import annotations
 
+import base64
 import http.server
 import json
 import re
@@ -14,6 +16,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from clarion.domain.enums import IncidentKind
+from clarion.handlers.feedback_api import build_app as build_feedback_app
 from clarion.local.context import LocalLambdaContext
 from clarion.local.environment import LocalEnvironment
 from clarion.local.moto_glue import sent_emails
@@ -113,6 +116,7 @@ class LocalServer:
     def __init__(self, env: LocalEnvironment, port: int = 0) -> None:
         self.env = env
         self._app: Any = None
+        self._feedback_app: Any = None
         handler = self._handler()
         self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", port), handler)
         self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
@@ -124,6 +128,13 @@ class LocalServer:
             approvals, desk = self.env.desk, self.env.web_desk
             self._app = build_app(lambda: approvals, (lambda: desk) if desk is not None else None)
         return self._app
+
+    def feedback_app(self) -> Any:
+        if self._feedback_app is None:
+            assert self.env.feedback is not None, "wire() the environment before serving feedback"
+            pages = self.env.feedback
+            self._feedback_app = build_feedback_app(lambda: pages)
+        return self._feedback_app
 
     def start(self) -> LocalServer:
         self._thread.start()
@@ -163,12 +174,20 @@ class LocalServer:
                     self.wfile.write(body)
 
             def _approval(self) -> None:
+                self._lambda(server.app(), "clarion-approvals")
+
+            def _feedback(self) -> None:
+                self._lambda(server.feedback_app(), "clarion-feedback")
+
+            def _lambda(self, app: Any, function: str) -> None:
                 parts = urlsplit(self.path)
                 length = int(self.headers.get("Content-Length") or 0)
+                raw = self.rfile.read(length) if length else b""
+                # As a function URL does: text bodies as they are, anything else base64-encoded.
                 try:
-                    body = self.rfile.read(length).decode() if length else ""
+                    body, encoded = raw.decode("utf-8"), False
                 except UnicodeDecodeError:
-                    return self._send(400, b"the request body is not UTF-8 text", "text/plain; charset=utf-8")
+                    body, encoded = base64.b64encode(raw).decode(), True
                 event = {
                     "version": "2.0",
                     "rawPath": parts.path,
@@ -197,10 +216,10 @@ class LocalServer:
                     },
                     "routeKey": "$default",
                     "body": body,
-                    "isBase64Encoded": False,
+                    "isBase64Encoded": encoded,
                 }
                 try:
-                    resp = server.app().resolve(event, LocalLambdaContext("clarion-approvals"))
+                    resp = app.resolve(event, LocalLambdaContext(function))
                 except Exception as exc:
                     import traceback
 
@@ -221,6 +240,8 @@ class LocalServer:
             def do_POST(self) -> None:
                 if self.path.startswith(("/approvals/", "/desk")):
                     self._approval()
+                elif urlsplit(self.path).path == "/feedback":
+                    self._feedback()
                 else:
                     self._send(405, b"method not allowed", "text/plain")
 
@@ -228,6 +249,8 @@ class LocalServer:
                 path = urlsplit(self.path).path
                 if path.startswith("/approvals/") or path == "/desk" or path.startswith("/desk/"):
                     return self._approval()
+                if path == "/feedback":
+                    return self._feedback()
                 html = "text/html; charset=utf-8"
                 if path in ("/", "/index.html"):
                     return self._send(200, render("local_index.html.j2").encode(), html, headers())

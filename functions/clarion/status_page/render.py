@@ -23,7 +23,8 @@ from urllib.parse import urlparse
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup, escape
 
-from clarion.domain.enums import ComponentStatus, IncidentStatus, MaintenanceStatus
+from clarion.domain.enums import ComponentStatus, IncidentStatus, MaintenanceStatus, Phase
+from clarion.domain.feedback.tokens import issue
 from clarion.domain.messaging.i18n import (
     format_day,
     format_percent,
@@ -45,6 +46,7 @@ from clarion.domain.page_index import (
 )
 from clarion.domain.runbooks.model import Component, Runbook, localized
 from clarion.domain.status_page import (
+    POSTMORTEM,
     PageIncident,
     Uptime,
     component_statuses,
@@ -53,9 +55,10 @@ from clarion.domain.status_page import (
 )
 from clarion.status_page.charts import chart_svg
 from clarion.status_page.embed import BADGE_COLOURS, BANNER_PATH, badge_svg, banner_js, embed_text
+from clarion.status_page.markdown import render_markdown
 from clarion.status_page.text import ICONS, LANGUAGE_NAMES, day_count, page_text
 
-TEMPLATE_VERSION = "5"
+TEMPLATE_VERSION = "6"  # 6: the feedback form and the post-incident report
 
 SHORT_CACHE = "public, max-age=30, stale-while-revalidate=30"
 LONG_CACHE = "public, max-age=31536000, immutable"
@@ -135,9 +138,22 @@ def _began(inc: PageIncident) -> bool:
     return inc.status == MaintenanceStatus.COMPLETED.value and not inc.cancelled
 
 
+@dataclass(frozen=True)
+class FeedbackForms:
+    """Where the incident pages' "Was this update helpful?" form posts, and the signing key."""
+
+    endpoint: str  # the feedback endpoint's base URL; the form posts to <endpoint>/feedback
+    key: Callable[[], bytes]
+
+    @property
+    def action(self) -> str:
+        return f"{self.endpoint.rstrip('/')}/feedback"
+
+
 class SiteRenderer:
-    def __init__(self, runbook: Runbook) -> None:
+    def __init__(self, runbook: Runbook, feedback: FeedbackForms | None = None) -> None:
         self.runbook = runbook
+        self.feedback = feedback
         self.settings = runbook.settings
         self.default = self.settings.default_language
         self.env = Environment(
@@ -152,7 +168,8 @@ class SiteRenderer:
         self.css = css
         comp_doc = runbook.components.model_dump_json()
         self.chrome = hashlib.sha256(
-            f"{TEMPLATE_VERSION}|{self.settings.model_dump_json()}|{comp_doc}|{self.css_path}".encode()
+            f"{TEMPLATE_VERSION}|{self.settings.model_dump_json()}|{comp_doc}|{self.css_path}|"
+            f"{feedback.action if feedback else ''}".encode()
         ).hexdigest()[:16]
         self.base = self.settings.page.url.rstrip("/") + "/"
         self.host = urlparse(self.base).hostname or "status"
@@ -167,6 +184,8 @@ class SiteRenderer:
         return localized(text, lang, self.default)
 
     def _status_label(self, value: str, lang: str) -> str:
+        if value == POSTMORTEM:
+            return page_text(lang)["report"]
         for enum in (IncidentStatus, MaintenanceStatus, ComponentStatus):
             try:
                 return status_label(enum(value), lang)
@@ -193,6 +212,10 @@ class SiteRenderer:
             f"{escape(u['body'])}</p>"
             for u in updates
         )
+        report = inc.report.get(lang) or inc.report.get(self.default, "")
+        report_html = render_markdown(report) if report else Markup("")
+        if report:
+            feed_html = f"<h3>{escape(page_text(lang)['report'])}</h3>{report_html}" + feed_html
         window = ""
         if inc.scheduled_for and inc.scheduled_until:
             window = page_text(lang)["window_range"].format(
@@ -212,6 +235,8 @@ class SiteRenderer:
             "created_at": inc.created_at,
             "updated_at": inc.updated_at,
             "feed_html": feed_html,
+            "report_html": report_html,
+            "report_at": inc.report_at,
         }
 
     def _row_view(self, row: HistoryRow, lang: str) -> dict[str, Any]:
@@ -221,6 +246,21 @@ class SiteRenderer:
             "status_label": self._status_label(row.status, lang),
             "started_at": row.started_at,
         }
+
+    def _feedback_form(self, inc: PageIncident, lang: str) -> dict[str, Any] | None:
+        """The form for the newest update, in the page's language (static: the token is signed at render
+        time from the update's own publish time, so re-rendering gives the same page)."""
+        if self.feedback is None or inc.is_maintenance or not inc.updates:
+            return None
+        latest = inc.updates[-1]
+        if not latest.draft_id:
+            return None
+        try:
+            phase = Phase(latest.phase)
+        except ValueError:
+            phase = Phase.UPDATE
+        fields = issue(self.feedback.key(), inc.id, latest.draft_id, phase, lang, latest.created_at)
+        return {"action": self.feedback.action, "fields": fields}
 
     def _page_ctx(self, lang: str, path: str, now: datetime, root: str) -> dict[str, Any]:
         tz = self.settings.time_zone(lang)
@@ -278,7 +318,14 @@ class SiteRenderer:
             result.rendered_incident_pages += 1
             for lang in self.settings.languages:
                 path = f"incidents/{inc.id}.html"
-                body = self._html("incident.html.j2", lang, path, now, inc=self._view(inc, lang))
+                body = self._html(
+                    "incident.html.j2",
+                    lang,
+                    path,
+                    now,
+                    inc=self._view(inc, lang),
+                    feedback=self._feedback_form(inc, lang),
+                )
                 files.append(SiteFile(self.prefix(lang) + path, body, HTML, SHORT_CACHE, STAGE_DETAIL, False))
 
         # History pages: oldest first, fixed rows; rendered exactly when their key changed.
@@ -622,6 +669,14 @@ class SiteRenderer:
                 ],
                 "components": [by_id[c] for c in inc.components if c in by_id],
             }
+            if not inc.is_maintenance:
+                report = inc.report.get(self.default, "")
+                doc["postmortem_body"] = report or None
+                doc["postmortem_body_last_updated_at"] = iso(inc.report_at) if inc.report_at else None
+                doc["postmortem_published_at"] = iso(inc.report_at) if inc.report_at else None
+                doc["postmortem_ignored"] = False
+                doc["postmortem_notified_subscribers"] = bool(report)
+                doc["postmortem_notified_twitter"] = False
             if inc.is_maintenance:
                 doc["scheduled_for"] = iso(inc.scheduled_for) if inc.scheduled_for else None
                 doc["scheduled_until"] = iso(inc.scheduled_until) if inc.scheduled_until else None

@@ -45,6 +45,12 @@ PAGE_TEXT: dict[str, dict[str, str]] = {
         "which": "Components (none chosen: all)",
         "subscribe_note": "Email asks you to confirm; SMS sends a code. Every message says how to stop.",
         "window_range": "{start} to {end}",
+        "fb_question": "Was this update helpful?",
+        "fb_yes": "Yes",
+        "fb_no": "No",
+        "fb_comment": "Anything we could say better? (optional, up to 500 characters; only our team reads it)",
+        "report": "Post-incident report",
+        "report_published": "Published",
     },
     "es": {
         "all_operational": "Todos los sistemas funcionan con normalidad",
@@ -90,6 +96,14 @@ PAGE_TEXT: dict[str, dict[str, str]] = {
             "El correo pide confirmación; el SMS envía un código. Cada mensaje explica cómo darse de baja."
         ),
         "window_range": "del {start} al {end}",
+        "fb_question": "¿Le resultó útil esta actualización?",
+        "fb_yes": "Sí",
+        "fb_no": "No",
+        "fb_comment": (
+            "¿Algo que podríamos explicar mejor? (opcional, hasta 500 caracteres; solo lo lee nuestro equipo)"
+        ),
+        "report": "Informe posterior al incidente",
+        "report_published": "Publicado",
     },
 }
 

@@ -88,6 +88,12 @@ class PageSettings(_Strict):
     subscribe_url: str | None = Field(
         default=None, pattern=r"^https?://", description="the subscriptions endpoint; the page then offers a form"
     )
+    feedback_url: str | None = Field(
+        default=None,
+        pattern=r"^https?://",
+        description="the feedback endpoint (FeedbackUrl output); incident pages and customer emails then ask "
+        "'Was this update helpful?'",
+    )
 
 
 class SmsSettings(_Strict):

@@ -64,6 +64,7 @@ class WorkflowSettings:
     min_approval_seconds: int = 1  # floor for scaled approval timeouts: a person needs a moment
     retry_attempts: int = 4
     retry_base_seconds: float = 0.5
+    feedback_url: str | None = None  # customer emails ask "Was this update helpful?" through it
 
 
 @dataclass
