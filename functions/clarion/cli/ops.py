@@ -28,6 +28,7 @@ from clarion.domain.feedback.model import by_phase
 from clarion.domain.feedback.model import counts as feedback_counts
 from clarion.domain.incident import Incident
 from clarion.domain.runbooks.model import LANG, Runbook
+from clarion.domain.workflow.after_incident import submit_report
 from clarion.domain.workflow.manual import (
     InvalidRequest,
     MissingTranslation,
@@ -459,6 +460,67 @@ def incident_resolve(
             b.store, b.workflow, incident_id, actor=_actor(), now=datetime.now(UTC), cause=causes or None
         )
     _done(as_json, _summary(inc), f"[green]✓[/green] {inc.id} is being resolved")
+
+
+def _report_files(files: list[str]) -> dict[str, str]:
+    """``--file en=report.md`` options as language -> text; every problem named."""
+    from clarion.status_page.markdown import check_markdown
+
+    texts: dict[str, str] = {}
+    for spec in files:
+        lang, sep, name = spec.partition("=")
+        if not sep or not lang or not name:
+            raise CliError(f"--file {spec!r}: write LANGUAGE=PATH, e.g. --file en=report.md")
+        if lang in texts:
+            raise CliError(f"--file: {lang} is given twice")
+        path = Path(name).expanduser()
+        try:
+            text = path.read_bytes().decode("utf-8")
+        except OSError as exc:
+            raise CliError(f"--file {spec}: cannot read {path}: {exc.strerror or exc}") from None
+        except UnicodeDecodeError as exc:
+            raise CliError(f"--file {spec}: {path} is not UTF-8 text (byte {exc.start}); save it as UTF-8") from None
+        problems = check_markdown(text)
+        if problems:
+            raise CliError(f"--file {spec}: " + "; ".join(problems))
+        texts[lang] = text
+    return texts
+
+
+@incident_app.command("report")
+def incident_report(
+    incident_id: Annotated[str, typer.Argument(help="The incident's id.")],
+    file: Annotated[
+        list[str], typer.Option("--file", help="LANGUAGE=PATH of the report in Markdown, once per language.")
+    ],
+    local: Local = False,
+    stack: Stack = DEFAULT_STACK,
+    region: Region = None,
+    runbooks: Runbooks = Path("runbooks"),
+    as_json: Json = False,
+) -> None:
+    """Publish the post-incident report: what happened, how it was fixed, what will prevent it. The
+    report (Markdown, one file per language) is drafted with its notices, approved per the severity
+    policy, then published on the incident's page (status `postmortem` in the JSON API), in the feeds,
+    and to the customers who were told, on the channels they were told on (SMS: a short notice with the link).
+
+    Example: clarion incident report payments-20261123T140500-ab12cd34 --file en=report.md --file es=informe.md
+    """
+    with _user_errors():
+        texts = _report_files(file)
+        b = _backend(local, stack, region, runbooks)
+        draft = submit_report(
+            b.runbook, b.store, b.wstore, b.workflow, incident_id, texts, actor=_actor(), now=datetime.now(UTC)
+        )
+        inc = b.store.get_incident(incident_id)
+        assert inc is not None
+    approval = b.runbook.policy(inc.severity).approval.required
+    _done(
+        as_json,
+        {**_summary(inc), "report_draft": draft, "approval_required": approval},
+        f"[green]✓[/green] report {draft} for {incident_id} drafted; "
+        + ("it goes to the approvers first (severity policy)" if approval else "it is being published"),
+    )
 
 
 @incident_app.command("list")

@@ -82,11 +82,17 @@ class Phase(StrEnum):
     MONITORING = "monitoring"
     UPDATE = "update"
     RESOLVED = "resolved"
-    POSTMORTEM = "postmortem"
+    POSTMORTEM = "postmortem"  # the post-incident report, published after resolution
+    CHECKIN = "checkin"  # "is everything working for you now?", once, some time after resolution
     MAINTENANCE_SCHEDULED = "maintenance_scheduled"
     MAINTENANCE_IN_PROGRESS = "maintenance_in_progress"
     MAINTENANCE_COMPLETED = "maintenance_completed"
     MAINTENANCE_CANCELLED = "maintenance_cancelled"
+
+    @property
+    def on_status_page(self) -> bool:
+        """A check-in is a message to people who were told, not an update on the page."""
+        return self is not Phase.CHECKIN
 
     @property
     def is_open_incident(self) -> bool:

@@ -20,7 +20,7 @@ from clarion.domain.enums import (
 )
 from clarion.domain.messaging.ledger import Told
 
-Signal = Literal["open", "resolve", "update", "monitor", "maintenance", "cancel"]
+Signal = Literal["open", "resolve", "update", "monitor", "maintenance", "cancel", "report"]
 
 ANY_LANGUAGE = "*"
 

@@ -7,6 +7,7 @@ makes no third-party requests); every link gets ``rel="nofollow noopener norefer
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from typing import Any
 
@@ -34,7 +35,7 @@ def _parser() -> MarkdownIt:
         return str(self.renderToken(tokens, idx, options, env))
 
     md.add_render_rule("link_open", link_open)
-    # A report's headings sit below the page's own (h1 page, h2 status, h3 the report).
+    # A report's headings sit below the page's own (h1 page, h2 status, h3 "Post-incident report").
     md.add_render_rule("heading_open", _shift_heading)
     md.add_render_rule("heading_close", _shift_heading)
     return md
@@ -42,21 +43,28 @@ def _parser() -> MarkdownIt:
 
 def _shift_heading(self: Any, tokens: Any, idx: int, options: Any, env: Any) -> str:
     token = tokens[idx]
-    level = min(6, int(token.tag[1]) + 3)
+    level = max(4, min(6, int(token.tag[1]) + int(env.get("shift", 3))))
     token.tag = f"h{level}"
     return str(self.renderToken(tokens, idx, options, env))
 
 
 def render_markdown(text: str) -> Markup:
     """Safe HTML for ``text``: escaped wherever it is not Markdown structure."""
-    return Markup(_parser().render(text))  # noqa: S704 - markdown-it escapes all text; raw HTML is off
+    md = _parser()
+    tokens = md.parse(text)
+    levels = [int(t.tag[1]) for t in tokens if t.type == "heading_open"]
+    env = {"shift": 4 - min(levels, default=1)}  # the report's top headings become h4
+    return Markup(md.renderer.render(tokens, md.options, env))  # noqa: S704 - markdown-it escapes all text; raw HTML is off
+
+
+_LINK_TARGET = re.compile(r"\]\(\s*<?([^)\s>]*)|<([a-zA-Z][a-zA-Z0-9+.-]{1,31}:[^>\s]*)>")
 
 
 def check_markdown(text: str) -> list[str]:
-    """What a report's author should fix before it is sent: links the page will not render."""
+    """What a report's author should fix before it is sent: links the page would show as plain text."""
     problems: list[str] = []
-    for token in _parser().parse(text):
-        for child in token.children or []:
-            if child.type == "link_open" and not _safe_link(str(child.attrGet("href") or "")):
-                problems.append(f"a link to {child.attrGet('href')!r} will not be shown; use http(s) or mailto")
+    for match in _LINK_TARGET.finditer(text):
+        target = match.group(1) or match.group(2) or ""
+        if target and not _safe_link(target):
+            problems.append(f"the link {target[:80]!r} will not be shown; links must use https, http or mailto")
     return problems

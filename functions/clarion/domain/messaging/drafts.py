@@ -17,6 +17,7 @@ A *route* is one delivery, sent exactly once per draft (docs/design.md, decision
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -108,7 +109,7 @@ def build_draft(
         (audience, channel)
         for audience in policy.audiences
         for channel in settings.audiences.get(audience, [])
-        if channel in policy.channels
+        if channel in policy.channels and (channel is not Channel.STATUS_PAGE or phase.on_status_page)
     ]
 
     def rendered(which: Phase, pairs: list[tuple[Audience, Channel]], opening: bool = False) -> list[DraftMessage]:
@@ -134,7 +135,11 @@ def build_draft(
         rendered(phase, policy_pairs), settings.languages, settings.deliveries, settings.default_language
     )
     route_plan = plan(phase, policy_routes, told)
-    extra = sorted(told.pairs - set(policy_pairs))  # told before the severity changed: they keep hearing
+    if not phase.on_status_page:  # a check-in is a message to people, never a page update
+        route_plan = replace(route_plan, routes=[r for r in route_plan.routes if r != "status_page"])
+    extra = sorted(  # told before the severity changed: they keep hearing
+        (a, c) for a, c in told.pairs - set(policy_pairs) if c is not Channel.STATUS_PAGE or phase.on_status_page
+    )
     own = [
         m
         for m in rendered(phase, policy_pairs + extra)

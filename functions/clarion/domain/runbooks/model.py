@@ -441,6 +441,11 @@ class SeverityPolicy(_Strict):
     update_every: Duration | None = Field(default=None, description="cadence of regular updates; none = no updates")
     channels: list[Channel] = Field(default_factory=list, description="customer-facing channels; [] = internal only")
     audiences: list[Audience] = Field(default_factory=list)
+    checkin_after: Duration | None = Field(
+        default=None,
+        description="after resolution, ask the people who were told whether everything works for them; none = no "
+        "check-in",
+    )
 
     @field_validator("update_every")
     @classmethod
@@ -703,6 +708,8 @@ def cross_check(rb: Runbook) -> list[Problem]:
                 continue
             for aud, chans in rb.settings.audiences.items():
                 for ch in chans:
+                    if ch is Channel.STATUS_PAGE and not phase.on_status_page:
+                        continue
                     if ch not in tset.get(aud, {}):
                         out.append(
                             Problem(

@@ -22,14 +22,21 @@ from clarion.domain.enums import (
     TimeoutAction,
 )
 from clarion.domain.errors import ClarionError, ConcurrentUpdate, NotFound
+from clarion.domain.feedback import tokens as feedback_tokens
 from clarion.domain.incident import Change, Incident, IncidentWrite, TimelineEntry, text_in
 from clarion.domain.messaging.drafts import Draft, build_draft
 from clarion.domain.messaging.i18n import format_utc
 from clarion.domain.messaging.ledger import OPENINGS, Told
 from clarion.domain.runbooks.model import Runbook
+from clarion.domain.workflow.after_incident import report_document
 from clarion.domain.workflow.history import HISTORY_LIMIT, cycles_per_execution
 from clarion.domain.workflow.supersession import superseded_by
 from clarion.ports import IncidentStore, Mailer, Notifier, Workflow, WorkflowStore
+
+FEEDBACK_QUESTION = {
+    "en": ("Was this update helpful?", "Yes", "No"),
+    "es": ("¿Le resultó útil esta actualización?", "Sí", "No"),
+}
 
 
 class ChannelError(ClarionError):
@@ -178,6 +185,9 @@ class WorkflowService:
             next_update_in=policy.update_every,
             ledger=ledger,
         )
+        if fresh.phase is Phase.POSTMORTEM:
+            fresh = self._with_report(fresh)
+        fresh = self._with_feedback_links(fresh)
         entry = TimelineEntry(
             at=self.clock(),
             kind="drafted",
@@ -223,6 +233,43 @@ class WorkflowService:
                 f"{', '.join(draft.opening_routes)} never heard of this incident: {they} an opening "
                 f"message ({first}) instead of the {phase} text.",
             )
+
+    def _with_report(self, draft: Draft) -> Draft:
+        """The report's page text is the report a person wrote (where it goes is the ledger's, as for
+        every phase)."""
+        texts = {
+            lang: self.wstore.get_document(draft.incident_id, report_document(lang))
+            for lang in self.runbook.settings.languages
+        }
+        messages = [
+            m.model_copy(update={"body": texts[m.language] or m.body})
+            if m.channel is Channel.STATUS_PAGE and not m.opening
+            else m
+            for m in draft.messages
+        ]
+        return draft.model_copy(update={"messages": messages})
+
+    def _with_feedback_links(self, draft: Draft) -> Draft:
+        """Customer emails ask "Was this update helpful?": two links to a page that asks the reader to
+        confirm with a POST (mail scanners follow links; a GET never counts)."""
+        base = self.settings.feedback_url
+        if not base or draft.phase is Phase.CHECKIN:
+            return draft
+        key = self.key()
+        messages = []
+        for m in draft.messages:
+            if m.audience is Audience.CUSTOMERS and m.channel is Channel.EMAIL:
+                fields = feedback_tokens.issue(
+                    key, draft.incident_id, draft.id, draft.phase, m.language, draft.created_at
+                )
+                question, yes, no = FEEDBACK_QUESTION.get(m.language, FEEDBACK_QUESTION["en"])
+                footer = (
+                    f"\n\n{question}\n{yes}: {feedback_tokens.link(base, fields, 'yes')}"
+                    f"\n{no}: {feedback_tokens.link(base, fields, 'no')}"
+                )
+                m = m.model_copy(update={"body": m.body + footer})
+            messages.append(m)
+        return draft.model_copy(update={"messages": messages})
 
     def request_approval(self, incident_id: str, draft_id: str, token: str, level: int = 0) -> None:
         inc = self.incident(incident_id)
@@ -605,12 +652,24 @@ class WorkflowService:
         text = postmortem_markdown(self.runbook, inc, self.store.timeline(incident_id))
         self.wstore.save_document(incident_id, "postmortem.md", text)
         self.record(incident_id, "postmortem_drafted", "workflow", "Post-mortem draft stored", chars=len(text))
+        ledger = self.store.ledger(incident_id)
         self._tell(
             inc,
             f"Resolved. Please write the post-mortem within 5 working days; a draft built from the "
-            f"timeline is stored with incident {incident_id} as postmortem.md ({len(text)} characters).",
+            f"timeline is stored with incident {incident_id} as postmortem.md ({len(text)} characters). "
+            + (
+                f"Publish the customer report with `clarion incident report {incident_id} --file en=report.md ...`."
+                if ledger.told("status_page") and not inc.drill
+                else "A drill gets no public report."
+                if inc.drill
+                else "Customers were never told of it on the status page, so it gets no public report."
+            ),
         )
-        return {"postmortem_chars": len(text)}
+        # The check-in asks those who were told (the ledger's routes besides the page, which it never
+        # updates); a drill or an incident nobody outside the team heard of gets none.
+        checkin = self.runbook.policy(inc.severity).checkin_after
+        wanted = checkin is not None and not inc.drill and bool(ledger.routes - {"status_page"})
+        return {"postmortem_chars": len(text), "checkin_seconds": self._scaled(checkin, minimum=1) if wanted else 0}
 
     def maintenance_phase(self, incident_id: str, phase: str) -> dict[str, Any]:
         inc = self.incident(incident_id)
