@@ -145,6 +145,24 @@ class WorkflowFunctions(Construct):
             )
         )
 
+        # "Was this update helpful?": the incident pages' form and the email links reach it. Public:
+        # what makes an answer count is the signed per-update token; a rate limit per source and a
+        # reserved concurrency keep a flood from costing more than a few counter updates.
+        self.feedback = function(
+            "Feedback",
+            "clarion.handlers.feedback_api.lambda_handler",
+            {"POWERTOOLS_SERVICE_NAME": "clarion-feedback"},
+            10,
+            url_concurrency,
+        )
+        self.feedback_url = public(
+            self.feedback,
+            "Readers answer 'Was this update helpful?' from the status page's form and from email links in any "
+            "browser; an answer counts only with a signed per-update token, once per reader, rate-limited per source.",
+        )
+        grant_store(incidents, self.feedback)
+        self._read_key(self.feedback)
+
         self.steps = function(
             "Steps",
             "clarion.handlers.workflow_steps.lambda_handler",
@@ -152,6 +170,7 @@ class WorkflowFunctions(Construct):
                 "POWERTOOLS_SERVICE_NAME": "clarion-workflow",
                 "DEAD_LETTER_QUEUE_URL": self.dead_letters.queue_url,
                 "APPROVAL_BASE_URL": self.approval_url.url,
+                "FEEDBACK_URL": self.feedback_url.url,
                 "SENDER_EMAIL": sender_email,
                 **{f"TOPIC_{name.upper()}": topic.topic_arn for name, topic in self.topics.items()},
                 "PAGE_TARGETS": stack.to_json_string(

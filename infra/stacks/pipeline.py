@@ -89,6 +89,7 @@ class PipelineStack(Stack):
             "Steps": functions.steps,
             "Approvals": functions.approvals,
             "Subscriptions": functions.subscriptions,
+            "Feedback": functions.feedback,
         }
         self.page_metrics: PageMetrics | None = None
         if charts_metrics:  # components.yaml names metrics: chart them every 5 minutes
@@ -123,6 +124,12 @@ class PipelineStack(Stack):
         CfnOutput(self, "StateMachineArn", value=workflow.state_machine.state_machine_arn)
         CfnOutput(self, "OpsTopicArn", value=monitoring.topic.topic_arn)
         CfnOutput(self, "ApprovalUrl", value=functions.approval_url.url)
+        CfnOutput(
+            self,
+            "FeedbackUrl",
+            value=functions.feedback_url.url,
+            description="The feedback endpoint: incident pages and customer emails ask 'Was this update helpful?'",
+        )
         CfnOutput(
             self,
             "SubscribeUrl",

@@ -114,6 +114,6 @@ def test_feedback_form_counts_one_post_and_the_report_publishes_postmortem(
     assert "<h4>What happened</h4>" in html and "&lt;script&gt;" in html and "<script>alert" not in html
     assert 'href="https://ex.example/a" rel="nofollow noopener noreferrer"' in html
     assert "Qué ocurrió" in page(local, f"es/incidents/{inc}.html").decode()
-    assert "What happened" in page(local, "history.atom").decode()
+    wait(lambda: b"What happened" in page(local, "history.atom"))  # feeds are written after the JSON
     unresolved = json.loads(page(local, "api/v2/incidents/unresolved.json"))
     assert inc not in [i["id"] for i in unresolved["incidents"]]

@@ -78,6 +78,7 @@ def test_demo_runs_every_step(tmp_path: Path) -> None:
         "Social",
         "Regular update",
         "Resolved",
+        "Check-in",
         "Workflow",
     ]
     inc = report.incident

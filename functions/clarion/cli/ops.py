@@ -570,7 +570,11 @@ def incident_show(
             raise _fail(
                 CliError(f"{incident_id} has no post-mortem draft yet; it is written when the incident resolves")
             )
-        console.print(text, markup=False, highlight=False)
+        from clarion.domain.workflow.postmortem import postmortem_markdown
+
+        # Built again from the timeline, so it counts the feedback that came in since resolution.
+        fresh = postmortem_markdown(b.runbook, inc, b.store.timeline(incident_id), b.feedback.feedback(incident_id))
+        console.print(fresh, markup=False, highlight=False)
         return
     timeline = [
         {"at": e.at.isoformat(), "kind": e.kind, "actor": e.actor, "summary": e.summary}

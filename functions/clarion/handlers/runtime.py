@@ -27,7 +27,7 @@ from clarion.adapters.channels import (
     secret_key,
 )
 from clarion.adapters.dynamodb_page_store import DynamoDBPageStore
-from clarion.adapters.dynamodb_store import DynamoDBIncidentStore, DynamoDBWorkflowStore
+from clarion.adapters.dynamodb_store import DynamoDBFeedbackStore, DynamoDBIncidentStore, DynamoDBWorkflowStore
 from clarion.adapters.s3_page_publisher import S3Target, StatusPagePublisher
 from clarion.adapters.stepfunctions_workflow import StepFunctionsWorkflow
 from clarion.domain.approvals.desk import ApprovalDesk
@@ -113,6 +113,7 @@ def build(
         sleep=sleep,
         email_html=approval_email_html,
     )
+    service.feedback = DynamoDBFeedbackStore(wiring.table, ddb)
     if wiring.dead_letter_queue_url:
         sqs, url = client("sqs"), wiring.dead_letter_queue_url
         service.dead_letters = lambda body: sqs.send_message(QueueUrl=url, MessageBody=json.dumps(body))

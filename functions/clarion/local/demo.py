@@ -150,6 +150,9 @@ def _checkout_errors(state: str, at: datetime, reason: str = "") -> dict[str, An
     )
 
 
+CHECKIN_WAIT = 2  # seconds: the demo does not wait the policy's day for the check-in
+
+
 def run_demo(
     runbook_path: Path | None = None,
     out_dir: Path | None = None,
@@ -186,6 +189,7 @@ def run_demo(
         runbook = with_local_social(runbook, social, env.client("secretsmanager"))
         try:
             steps, _ = env.wire(runbook, approval_base_url=server.url, time_scale=time_scale)
+            steps.settings.checkin_wait_max = CHECKIN_WAIT  # the policy's 24 h would take minutes even scaled
             # However short the scaled timeouts, leave the approver a real moment (a person: ten minutes).
             steps.settings.min_approval_seconds = 600 if interactive is not None else 5
             rt = env.intake_runtime(runbook)
@@ -345,6 +349,32 @@ def run_demo(
                 "Resolved",
                 "alarm OK -> resolution published on every channel, status page 'All systems "
                 "operational', post-mortem draft stored and the team reminded",
+            )
+
+            seen = {x.split("?")[0] for x in approval_links(env)}
+            checkin_link = _wait(
+                "the check-in's approval email",
+                lambda: [x for x in approval_links(env) if x.split("?")[0] not in seen],
+                timeout=30,
+            )[0]
+            if interactive is not None:
+                interactive(checkin_link)
+                _wait("a person to decide on the check-in", published("checkin"), timeout=3600)
+            else:
+                status, _, _ = approve(checkin_link)
+                _check(status == 200, f"approving the check-in answered {status}")
+                _wait("the check-in to be published", published("checkin"))
+            told = store.ledger(incident_id).routes
+            checked = sorted(
+                e.data["route"]
+                for e in store.timeline(incident_id)
+                if e.kind == "message_sent" and e.data.get("draft_id") == "checkin"
+            )
+            _check("status_page" not in checked and set(checked) <= told, f"the check-in went to {checked}")
+            step(
+                "Check-in",
+                f"24 h after resolution (a few seconds here) 'is everything working for you now?', approved, "
+                f"went only to routes that were told: {', '.join(checked)}",
             )
 
             sfn = env.client("stepfunctions", inject=False)

@@ -16,6 +16,8 @@ from typing import Any, Protocol
 
 from clarion.domain.approvals.links import ApprovalRequest, ApprovalStatus, Approver, link_url, new_approval_id
 from clarion.domain.enums import (
+    Audience,
+    Channel,
     IncidentStatus,
     MaintenanceStatus,
     Phase,
@@ -23,15 +25,16 @@ from clarion.domain.enums import (
 )
 from clarion.domain.errors import ClarionError, ConcurrentUpdate, NotFound
 from clarion.domain.feedback import tokens as feedback_tokens
-from clarion.domain.incident import Change, Incident, IncidentWrite, TimelineEntry, text_in
+from clarion.domain.incident import Change, Incident, IncidentWrite, TimelineEntry
 from clarion.domain.messaging.drafts import Draft, build_draft
 from clarion.domain.messaging.i18n import format_utc
 from clarion.domain.messaging.ledger import OPENINGS, Told
 from clarion.domain.runbooks.model import Runbook
 from clarion.domain.workflow.after_incident import report_document
 from clarion.domain.workflow.history import HISTORY_LIMIT, cycles_per_execution
+from clarion.domain.workflow.postmortem import postmortem_markdown
 from clarion.domain.workflow.supersession import superseded_by
-from clarion.ports import IncidentStore, Mailer, Notifier, Workflow, WorkflowStore
+from clarion.ports import FeedbackStore, IncidentStore, Mailer, Notifier, Workflow, WorkflowStore
 
 FEEDBACK_QUESTION = {
     "en": ("Was this update helpful?", "Yes", "No"),
@@ -72,6 +75,7 @@ class WorkflowSettings:
     retry_attempts: int = 4
     retry_base_seconds: float = 0.5
     feedback_url: str | None = None  # customer emails ask "Was this update helpful?" through it
+    checkin_wait_max: int | None = None  # seconds; the demo shortens the policy's check-in wait
 
 
 @dataclass
@@ -91,6 +95,7 @@ class WorkflowService:
     # The approval email's HTML part, rendered by the web package (the domain holds no HTML); without
     # it the email is plain text only.
     email_html: Callable[[ApprovalEmail], str] | None = None
+    feedback: FeedbackStore | None = None  # readers' answers, counted in the post-mortem draft
 
     # --- helpers -----------------------------------------------------------------------------
 
@@ -649,7 +654,8 @@ class WorkflowService:
 
     def postmortem(self, incident_id: str) -> dict[str, Any]:
         inc = self.incident(incident_id)
-        text = postmortem_markdown(self.runbook, inc, self.store.timeline(incident_id))
+        answers = self.feedback.feedback(incident_id) if self.feedback is not None else []
+        text = postmortem_markdown(self.runbook, inc, self.store.timeline(incident_id), answers)
         self.wstore.save_document(incident_id, "postmortem.md", text)
         self.record(incident_id, "postmortem_drafted", "workflow", "Post-mortem draft stored", chars=len(text))
         ledger = self.store.ledger(incident_id)
@@ -669,7 +675,10 @@ class WorkflowService:
         # updates); a drill or an incident nobody outside the team heard of gets none.
         checkin = self.runbook.policy(inc.severity).checkin_after
         wanted = checkin is not None and not inc.drill and bool(ledger.routes - {"status_page"})
-        return {"postmortem_chars": len(text), "checkin_seconds": self._scaled(checkin, minimum=1) if wanted else 0}
+        seconds = self._scaled(checkin, minimum=1) if wanted else 0
+        if seconds and self.settings.checkin_wait_max:
+            seconds = min(seconds, self.settings.checkin_wait_max)
+        return {"postmortem_chars": len(text), "checkin_seconds": seconds}
 
     def maintenance_phase(self, incident_id: str, phase: str) -> dict[str, Any]:
         inc = self.incident(incident_id)
@@ -754,55 +763,3 @@ def approval_email(mail: ApprovalEmail) -> tuple[str, str]:
             lines.append(f"Subject: {m.subject}")
         lines.append(m.body)
     return subject, "\n".join(lines)
-
-
-def postmortem_markdown(runbook: Runbook, incident: Incident, timeline: list[TimelineEntry]) -> str:
-    lang = runbook.settings.default_language
-    title = incident.title.get(lang, incident.id)
-    end = incident.resolved_at or incident.resolution_requested_at
-    minutes = int((end - incident.started_at).total_seconds() // 60) if end else None
-    alarms = ", ".join(sorted(a.alarm_name for a in incident.alarms.values()))
-    out = [
-        f"# Post-mortem: {title}",
-        "",
-        f"- Incident: `{incident.id}` ({incident.kind.value})",
-        f"- Severity: {incident.severity.value}",
-        f"- Components: {', '.join(incident.components)}",
-        f"- Started: {format_utc(incident.started_at)}",
-        f"- Resolved: {format_utc(end) if end else 'not yet'}"
-        + (f" ({minutes} minutes)" if minutes is not None else ""),
-        f"- Alarms: {alarms or 'none (declared by a person)'}",
-        "",
-        "## Summary",
-        "",
-        "_What happened, in two or three sentences a customer would understand._",
-        "",
-        "## Impact",
-        "",
-        "_Who was affected, how, and for how long._",
-        "",
-        "## Timeline (UTC)",
-        "",
-        "| time | what | who |",
-        "|---|---|---|",
-    ]
-    for e in timeline:
-        summary = e.summary.replace("|", "\\|").replace("\n", " ")
-        out.append(f"| {e.at.strftime('%Y-%m-%d %H:%M:%S')} | {summary} | {e.actor.replace('|', '/')} |")
-    out += [
-        "",
-        "## Root cause",
-        "",
-        *([f"As told to customers: {cause}", ""] if (cause := text_in(incident.cause, lang)) else []),
-        "_Why it happened. Ask why until the answer is something we can change._",
-        "",
-        "## What went well, what did not",
-        "",
-        "## Action items",
-        "",
-        "| action | owner | due |",
-        "|---|---|---|",
-        "| | | |",
-        "",
-    ]
-    return "\n".join(out)
