@@ -181,6 +181,8 @@ def test_pipeline_watches_itself(template: Template) -> None:
             "SubscriptionsThrottles",
             "PageMetricsErrors",
             "PageMetricsThrottles",
+            "FeedbackErrors",
+            "FeedbackThrottles",
             "WorkflowFailed",
             "WorkflowTimedOut",
         )
@@ -317,7 +319,7 @@ def test_pipeline_publishes_to_every_page_region(template: Template) -> None:
 
 def test_subscriptions_endpoint(template: Template) -> None:
     urls = resources(template, "AWS::Lambda::Url")
-    assert len(urls) == 2 and all(u["Properties"]["AuthType"] == "NONE" for u in urls.values())
+    assert len(urls) == 3 and all(u["Properties"]["AuthType"] == "NONE" for u in urls.values())
     env = _function(template, "clarion.handlers.subscriptions.lambda_handler")["Properties"]["Environment"]["Variables"]
     assert {"TOPIC_CUSTOMERS", "TABLE_NAME", "HMAC_SECRET_ID", "RUNBOOK_PATH"} <= set(env)
     statements = [
@@ -363,7 +365,7 @@ def test_configured_deliveries_get_only_their_permissions(tmp_path: Path) -> Non
     functions = [r for r in pipeline["Resources"].values() if r["Type"] == "AWS::Lambda::Function"]
     assert not any("ReservedConcurrentExecutions" in f["Properties"] for f in functions)
     unreserved = [f for f in functions if "CKV_AWS_115" in json.dumps(f.get("Metadata", {}))]
-    assert len(unreserved) == 5  # each says why (three by design, two because the setting is off)
+    assert len(unreserved) == 6  # each says why (three by design, three because the setting is off)
     page = assembly.get_stack_by_name("Clarion-prod-StatusPage-us-west-2").template
     (distribution,) = [r for r in page["Resources"].values() if r["Type"] == "AWS::CloudFront::Distribution"]
     viewer = distribution["Properties"]["DistributionConfig"]["ViewerCertificate"]
@@ -379,7 +381,11 @@ def test_default_certificate_policy_is_stated(page_primary: Template) -> None:
 
 
 def test_public_function_urls_have_reserved_concurrency(template: Template) -> None:
-    for handler in ("clarion.handlers.approval_api.lambda_handler", "clarion.handlers.subscriptions.lambda_handler"):
+    for handler in (
+        "clarion.handlers.approval_api.lambda_handler",
+        "clarion.handlers.subscriptions.lambda_handler",
+        "clarion.handlers.feedback_api.lambda_handler",
+    ):
         assert _function(template, handler)["Properties"]["ReservedConcurrentExecutions"] == 10
     intake = _function(template, "clarion.handlers.intake.lambda_handler")["Properties"]
     assert "ReservedConcurrentExecutions" not in intake
@@ -433,3 +439,13 @@ def test_metrics_function_runs_every_five_minutes_with_only_its_permissions(temp
     ]
     s3 = [st for st in statements if "s3:PutObject" in json.dumps(st["Action"])]
     assert all("-page-" in json.dumps(st["Resource"]) for st in s3)
+
+
+def test_feedback_endpoint_has_reserved_concurrency_and_reaches_the_pages(template: Template) -> None:
+    fn = _function(template, "clarion.handlers.feedback_api.lambda_handler")["Properties"]
+    assert fn["ReservedConcurrentExecutions"] == 10  # a flood cannot take the pipeline's concurrency
+    assert {"TABLE_NAME", "HMAC_SECRET_ID", "RUNBOOK_PATH"} <= set(fn["Environment"]["Variables"])
+    steps = _function(template, "clarion.handlers.workflow_steps.lambda_handler")["Properties"]
+    feedback_url = steps["Environment"]["Variables"]["FEEDBACK_URL"]
+    assert "Fn::GetAtt" in json.dumps(feedback_url) and "FunctionUrl" in json.dumps(feedback_url)
+    assert "FeedbackUrl" in template.to_json()["Outputs"]
