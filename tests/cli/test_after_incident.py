@@ -55,7 +55,8 @@ def test_feedback_form_counts_one_post_and_the_report_publishes_postmortem(
 ) -> None:
     opened = as_json(
         run(
-            "incident", "open", "--local", "--json", "--title", "Invoices are slow to send",
+            "incident", "open", "--local", "--json", "--title", "en=Invoices are slow to send",
+            "--title", "es=Las facturas tardan en enviarse",
             "--component", "invoicing", "--severity", "SEV4", "--status", "degraded_performance",
         )
     )  # fmt: skip

@@ -82,7 +82,7 @@ def test_the_report_is_the_page_text_and_its_notices_go_where_the_incident_was_t
     assert draft is not None
     assert draft.message(Audience.CUSTOMERS, Channel.STATUS_PAGE, "es").body == TEXTS["es"]  # type: ignore[union-attr]
     sms = draft.message(Audience.CUSTOMERS, Channel.SMS, "en")
-    assert sms is not None and "incidents/payments-1.html" in sms.body  # a short notice with the link
+    assert sms is not None and "https://status.ledgerly.example/" in sms.body  # a short notice with the link
     again = submit_report(
         rig.service.runbook, rig.store, rig.wstore, rig.workflow, "payments-1", TEXTS, actor="ana", now=NOW
     )

@@ -226,7 +226,7 @@ def _cadences(runbook: Runbook) -> list[timedelta]:
     return found or [timedelta(hours=1)]
 
 
-_ENDED = (Phase.RESOLVED, Phase.POSTMORTEM, Phase.MAINTENANCE_COMPLETED)
+_ENDED = (Phase.RESOLVED, Phase.POSTMORTEM, Phase.CHECKIN, Phase.MAINTENANCE_COMPLETED)
 
 
 def _used(source: str) -> set[str]:
