@@ -214,6 +214,29 @@ def desk_cancel(run: Run) -> None:
     assert _desk(run, "POST", f"/desk/maintenance/{m}/cancel", form)["statusCode"] == 303
 
 
+# -- feedback -------------------------------------------------------------------------------------
+def _feedback_fields(run: Run) -> dict[str, str]:
+    import boto3
+    from clarion.domain.enums import Phase
+    from clarion.domain.feedback.tokens import issue
+
+    sm = boto3.client("secretsmanager", region_name="us-east-1")  # the operator's view, to sign as the page did
+    (secret,) = sm.list_secrets()["SecretList"]
+    key = sm.get_secret_value(SecretId=secret["ARN"])["SecretString"].encode()
+    return issue(key, run.state["incident"], "investigating", Phase.INVESTIGATING, "en", run.t0)
+
+
+def feedback_link(run: Run) -> None:
+    query = urlencode({**_feedback_fields(run), "v": "yes"})
+    page = _ok(run.invoke("Feedback", url_event("GET", f"https://feedback.example/feedback?{query}")), "the link")
+    assert 'method="post"' in page["body"]
+
+
+def feedback_answer(run: Run) -> None:
+    body = urlencode({**_feedback_fields(run), "vote": "yes", "comment": "clear"})
+    _ok(run.invoke("Feedback", url_event("POST", "https://feedback.example/feedback", body)), "the answer")
+
+
 # -- subscriptions --------------------------------------------------------------------------------
 def subscribe_email(run: Run) -> None:
     body = urlencode([("protocol", "email"), ("endpoint", "ana@customer.example"), ("components", "web-app")])
@@ -253,6 +276,8 @@ PATHS: list[tuple[str, str, Callable[[Run], None]]] = [
     ("Steps", "publish every route (status page, topics, chat, email)", publish_routes),
     ("Steps", "published", step("published", draft_id="investigating")),
     ("Steps", "a failed route goes to the dead-letter queue", route_failed),
+    ("Feedback", "an email's feedback link (GET) shows a form and counts nothing", feedback_link),
+    ("Feedback", "a reader answers 'Was this update helpful?' (POST)", feedback_answer),
     ("Steps", "check the update cadence", step("check", iteration=0, start=0)),
     ("Steps", "continue monitoring in a new execution", step("continue_as_new", iteration=1)),
     ("Intake", "the alarm's OK asks for resolution", alarm_ok),

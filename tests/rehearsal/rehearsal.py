@@ -30,6 +30,7 @@ HANDLERS = {
     "Approvals": "clarion.handlers.approval_api",
     "Subscriptions": "clarion.handlers.subscriptions",
     "PageMetrics": "clarion.handlers.page_metrics",
+    "Feedback": "clarion.handlers.feedback_api",
 }
 _LOADER = botocore.loaders.create_loader()
 # The SES identity is verified by the operator, outside the templates (README: deploying).
@@ -60,6 +61,7 @@ def function_ids(template: dict[str, Any]) -> dict[str, str]:
 def _reset_containers() -> None:
     """A new Lambda container: nothing built by another function's invocation survives."""
     import clarion.handlers.approval_api as approvals
+    import clarion.handlers.feedback_api as feedback
     import clarion.handlers.intake as intake
     import clarion.handlers.page_metrics as page_metrics
     import clarion.handlers.runtime as runtime
@@ -76,6 +78,7 @@ def _reset_containers() -> None:
         approvals._deployed_app,
         subscriptions._deployed_app,
         page_metrics._deployed,
+        feedback._deployed_app,
     ):
         cached.cache_clear()
     parameters.clear_caches()  # type: ignore[no-untyped-call]

@@ -57,7 +57,7 @@ def test_every_path_runs_with_iam_enforced_and_nothing_is_denied(baseline: Outco
     assert baseline.denied == []
     assert len(baseline.completed) == len(PATHS)
     # Every function's requests were really checked against its role.
-    assert set(baseline.seen) == {"Intake", "Steps", "Approvals", "Subscriptions", "PageMetrics"}
+    assert set(baseline.seen) == {"Intake", "Steps", "Approvals", "Subscriptions", "PageMetrics", "Feedback"}
     assert all(len(checks) >= 2 for checks in baseline.seen.values())
 
 
