@@ -51,3 +51,12 @@ def synth(tmp: Path, **overrides: Any) -> tuple[Any, Path]:
 def assembly(tmp_path_factory: pytest.TempPathFactory) -> tuple[Any, Path]:
     """The one synthesis a test session shares (a replica page region, so all three stacks exist)."""
     return synth(tmp_path_factory.mktemp("cdk.out"), page_replica_region="eu-west-1")
+
+
+def without_checkins(runbook: Runbook) -> Runbook:
+    """The runbook with no check-in after resolution: for emulator tests about other paths, which wait
+    for every execution to end (a check-in keeps the resolve execution waiting, scaled, for a day)."""
+    policies = {
+        sev: policy.model_copy(update={"checkin_after": None}) for sev, policy in runbook.policies.policies.items()
+    }
+    return runbook.model_copy(update={"policies": runbook.policies.model_copy(update={"policies": policies})})

@@ -84,10 +84,11 @@ def test_demo_runs_every_step(tmp_path: Path) -> None:
     inc = report.incident
     assert inc is not None and inc.resolved_at is not None and inc.severity.value == "SEV2"
     kinds = [e["kind"] for e in report.timeline]
-    assert kinds.count("opened") == 1 and kinds.count("approval_approved") == 2 and "postmortem_drafted" in kinds
+    assert kinds.count("opened") == 1 and kinds.count("approval_approved") == 3 and "postmortem_drafted" in kinds
     # Every route of every published draft went out exactly once.
     sent = [(e["data"]["draft_id"], e["data"]["route"]) for e in report.timeline if e["kind"] == "message_sent"]
-    assert len(sent) == len(set(sent)) == 7 * 3  # five routes, and a post on Mastodon and on Bluesky
+    # five routes and a post on Mastodon and on Bluesky, three times; the check-in: every route told but the page
+    assert len(sent) == len(set(sent)) == 7 * 3 + 6
     assert {e["status"] for e in report.executions} == {"SUCCEEDED"}
     names = {e["name"] for e in report.executions}
     assert names == {f"{inc.id}-open", f"{inc.id}-resolve"}
