@@ -21,7 +21,7 @@ runner = CliRunner()
 def test_validate_shipped_runbooks() -> None:
     result = runner.invoke(app, ["runbooks", "validate", str(RUNBOOKS)])
     assert result.exit_code == 0, result.output
-    assert "9 components in 3 groups, 11 rules, 120 templates in en, es" in result.output
+    assert "9 components in 3 groups, 11 rules, 130 templates in en, es" in result.output
 
 
 def test_validate_reports_file_line_field_and_exits_1(tmp_path: Path) -> None:

@@ -8,8 +8,8 @@ One rule, kept here and nowhere else:
   already told. A route the policy names that was never told (a severity raise adds it, or the opening
   was rejected or held) first gets a message that stands on its own as an opening, never a bare
   follow-up.
-* A **closing** (``resolved``, ``postmortem``, maintenance ``in progress``, ``completed``,
-  ``cancelled``) goes only to routes that were told. When no route was told, it stays on the internal
+* A **closing** (``resolved``, ``postmortem``, ``checkin``, maintenance ``in progress``,
+  ``completed``, ``cancelled``) goes only to routes that were told. When no route was told, it stays on the internal
   channel.
 
 A route counts as told once a message of an approved (or policy pre-approved) draft was delivered on
@@ -30,10 +30,11 @@ FOLLOW_UPS = frozenset({Phase.UPDATE, Phase.IDENTIFIED, Phase.MONITORING})
 CLOSINGS = frozenset(set(Phase) - OPENINGS - FOLLOW_UPS)
 
 #: Phases whose messages go out without asking, by default: they follow what approvers already saw
-#: (and reach only where that went), or a person announced them by scheduling the window.
+#: (and reach only where that went), or a person announced them by scheduling the window. The
+#: post-incident report (``postmortem``) and the check-in are new texts: asked for unless a severity's
+#: ``pre_approved`` names them.
 DEFAULT_PRE_APPROVED = (
     Phase.RESOLVED,
-    Phase.POSTMORTEM,
     Phase.MAINTENANCE_SCHEDULED,
     Phase.MAINTENANCE_IN_PROGRESS,
     Phase.MAINTENANCE_COMPLETED,
