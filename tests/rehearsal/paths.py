@@ -124,6 +124,13 @@ def route_failed(run: Run) -> None:
     step("route_failed", draft_id="investigating", route=run.state["routes"][0], error=error)(run)
 
 
+def checkin(run: Run) -> None:
+    step("draft", phase="checkin", draft_id="checkin")(run)
+    routes = run.state["draft"]["routes"]
+    assert routes and "status_page" not in routes and set(routes) <= set(run.state["routes"]), routes
+    assert run.state["draft"]["approval_required"] is True, run.state["draft"]
+
+
 # -- approval page --------------------------------------------------------------------------------
 def approval_page(run: Run) -> None:
     page = _ok(run.invoke("Approvals", url_event("GET", run.state["link"])), "the approval page")
@@ -283,6 +290,8 @@ PATHS: list[tuple[str, str, Callable[[Run], None]]] = [
     ("Intake", "the alarm's OK asks for resolution", alarm_ok),
     ("Steps", "resolve", step("resolve")),
     ("Steps", "post-mortem draft", step("postmortem")),
+    ("Steps", "check-in: drafted for the routes that were told, asked for", checkin),
+    ("Steps", "post-incident report: drafted with its text", step("draft", phase="postmortem", draft_id="r-1")),
     ("Subscriptions", "subscribe by email (double opt-in)", subscribe_email),
     ("Approvals", "desk: sign in by the emailed link (a session cookie)", desk_sign_in),
     ("Approvals", "desk: declare an incident (the workflow starts)", desk_declare),
