@@ -2,8 +2,9 @@
 
 Random sequences of: open (any severity, drill or not) / approve / reject / approval timeout (each
 policy action: holding statement, escalation answered or not, hold) / regular update / manual update
-/ severity raise / resolve / maintenance schedule, start, completion / cancel, with steps repeated and
-replayed out of order. The oracle reads every delivered message and every public file:
+/ severity raise / resolve / post-incident report / check-in / maintenance schedule, start,
+completion / cancel, with steps repeated and replayed out of order. The oracle reads every delivered
+message and every public file:
 
 * no route receives anything about an incident it was never told of (the first message on a route
   is an opening);
@@ -13,6 +14,9 @@ replayed out of order. The oracle reads every delivered message and every public
   feeds, history) shows a drill or an incident the page was never told of;
 * drills never take a customer route and every message of a drill says so;
 * a pre-approved resolution reaches exactly the routes that were told;
+* a check-in is planned only where a route besides the page was told, never for a drill, and never
+  updates the page; a post-incident report is accepted only where the page was told (never a drill),
+  and no feedback form appears on the page of an incident the page was never told of;
 * the Mastodon and Bluesky routes (``social:<network>:<language>``) obey all of the above.
 
 Runs on the in-memory fakes here; ``test_who_hears_what_emulator.py`` runs shorter sequences on the
@@ -30,6 +34,7 @@ from typing import Any
 from clarion.domain.enums import ComponentStatus, IncidentStatus, Phase, Severity
 from clarion.domain.errors import ClarionError
 from clarion.domain.runbooks.model import BlueskyDelivery, MastodonDelivery, Runbook
+from clarion.domain.workflow.after_incident import submit_report
 from clarion.domain.workflow.manual import (
     cancel_maintenance,
     declare_incident,
@@ -39,7 +44,7 @@ from clarion.domain.workflow.manual import (
 )
 from clarion.domain.workflow.service import route_reaches_customers
 from clarion.runbook_loader import load_runbook
-from clarion.status_page.render import SiteRenderer
+from clarion.status_page.render import FeedbackForms, SiteRenderer
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -73,6 +78,8 @@ steps = st.one_of(
     st.tuples(st.just("update"), groups, decisions, st.sampled_from(["regular", "identified", "monitoring"])),
     st.tuples(st.just("raise"), groups, severities, decisions),
     st.tuples(st.just("resolve"), groups, decisions),
+    st.tuples(st.just("report"), st.integers(0, 5), decisions),
+    st.tuples(st.just("checkin"), st.integers(0, 5), decisions),
     st.tuples(st.just("schedule"), groups, st.integers(0, 2)),
     st.tuples(st.just("cancel"), st.integers(0, 3)),
     st.tuples(st.just("replay"), st.integers(0, 30)),
@@ -90,6 +97,8 @@ class World:
     maintenance: list[str] = field(default_factory=list)
     drafts: list[tuple[str, str]] = field(default_factory=list)
     resolutions: dict[str, set[str]] = field(default_factory=dict)  # incident -> routes told before it
+    checkins: dict[str, int] = field(default_factory=dict)  # incident -> seconds until its check-in (0: none)
+    reports: set[str] = field(default_factory=set)  # incidents whose report was accepted
     counter: int = 0
     last: tuple[Any, ...] | None = None
 
@@ -159,7 +168,24 @@ class World:
                 self.resolutions.setdefault(inc_id, self.told(inc_id))
                 p.service.resolve(inc_id)
                 self.run_phase(inc_id, Phase.RESOLVED, "resolved", decision, "approve")
-                p.service.postmortem(inc_id)
+                self.checkins[inc_id] = p.service.postmortem(inc_id)["checkin_seconds"]
+            elif kind in ("report", "checkin"):
+                # After resolution, whatever happened before: the report a person submits, or the
+                # check-in step (run even where the workflow would not plan one, as a late step would).
+                incidents = [i for i in self.titles if i not in self.maintenance]
+                if not incidents:
+                    return
+                inc_id, decision = incidents[s[1] % len(incidents)], s[2]
+                self.counter += 1
+                if kind == "report":
+                    texts = {"en": "## What happened\n\nA bad deploy.", "es": "## Qué ocurrió\n\nUn despliegue."}
+                    draft_id = submit_report(
+                        RUNBOOK, p.store, p.wstore, p.workflow, inc_id, texts, actor="cli:prop", now=p.clock()
+                    )
+                    self.reports.add(inc_id)
+                    self.run_phase(inc_id, Phase.POSTMORTEM, draft_id, decision, "approve")
+                else:
+                    self.run_phase(inc_id, Phase.CHECKIN, f"checkin-{self.counter}", decision, "approve")
             elif kind == "schedule":
                 _, group, advance = s
                 now = p.clock()
@@ -233,13 +259,26 @@ class World:
             if resolved is not None and not resolved.approval_required and (inc_id, "resolved") not in self.refused:
                 got = {d.route for d in p.delivered if d.incident_id == inc_id and d.draft_id == "resolved"}
                 assert got == before, f"resolution of {inc_id} went to {got}, told were {before}"
+        for inc_id, seconds in self.checkins.items():
+            incident = p.store.get_incident(inc_id)
+            assert incident is not None
+            beyond_page = {r for r in self.resolutions[inc_id] if r != "status_page"}
+            if incident.drill or not beyond_page:
+                assert seconds == 0, f"a check-in planned for {inc_id} (drill or nobody told beyond the page)"
+        for d in p.delivered:
+            assert not (d.phase is Phase.CHECKIN and d.route == "status_page"), f"a check-in on the page: {d}"
+        for inc_id in self.reports:
+            incident = p.store.get_incident(inc_id)
+            assert incident is not None and not incident.drill, f"a report accepted for the drill {inc_id}"
+            assert inc_id in public, f"a report accepted for {inc_id}, which the page was never told of"
         for inc_id, text in p.notifier.notices:
             incident = p.store.get_incident(inc_id)
             assert incident is not None
             if incident.drill:
                 assert text.startswith("[DRILL] "), text
         # The whole site, rendered from what the page loads: every file, every language.
-        site = SiteRenderer(RUNBOOK).render(p.load_page(), p.now, force=True)
+        forms = FeedbackForms("https://feedback.example", lambda: b"k" * 48)
+        site = SiteRenderer(RUNBOOK, forms).render(p.load_page(), p.now, force=True)
         hidden = {t for i, t in self.titles.items() if i not in public}
         hidden_ids = {i for i in self.titles if i not in public}
         for f in site.files:
