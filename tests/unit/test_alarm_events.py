@@ -79,6 +79,22 @@ def test_other_source_is_ignored() -> None:
         (lambda e: e["detail"]["state"].update(timestamp="yesterday"), "detail.state.timestamp"),
         (lambda e: e.update(resources=[]), "no alarm ARN"),
         (lambda e: e["detail"].update(alarmName=""), "detail.alarmName"),
+        (lambda e: e["detail"].update(alarmName="x" * 256), "detail.alarmName"),
+        # The hard edges: a time without a zone, deep nesting, an oversized ARN.
+        (
+            lambda e: e["detail"]["state"].update(timestamp="2026-11-23T14:00:00"),
+            "detail.state.timestamp: Input should have timezone info",
+        ),
+        (
+            lambda e: e["detail"]["previousState"].update(timestamp="2026-11-23T13:00:00.000"),
+            "detail.previousState.timestamp: Input should have timezone info",
+        ),
+        (lambda e: e["detail"]["state"].update(reasonData="[" * 10_000), "state.reasonData: nested too deeply"),
+        (lambda e: e["detail"]["state"].update(reasonData="[" * 100_000), "state.reasonData: longer than"),
+        (
+            lambda e: e.update(resources=["arn:aws:cloudwatch:us-east-1:1:alarm:" + "a" * 5000]),
+            "alarm ARN: longer than 1600 bytes",
+        ),
     ],
 )
 def test_malformed_eventbridge_events_name_the_field(mutate: Any, expect: str) -> None:

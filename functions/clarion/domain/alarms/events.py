@@ -17,13 +17,15 @@ from datetime import datetime
 from typing import Any, Literal
 
 from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
 
 from clarion.domain.enums import AlarmState
 from clarion.domain.errors import IgnoredEvent, MalformedEvent
 
 STATE_CHANGE = "CloudWatch Alarm State Change"
 DRILL_TAG = "clarion:drill"  # an alarm tagged clarion:drill=true opens a drill incident
+MAX_ARN_BYTES = 1600  # CloudWatch's AlarmArn limit; DynamoDB keys built from it stay under 2048 bytes
+MAX_REASON_DATA = 16_384  # CloudWatch's StateReasonData limit is 4000 characters; well above it
 MAX_TEXT = 4096  # alarm descriptions are capped at 1024 by AWS; reasons run longer. Bound what we keep.
 
 
@@ -57,7 +59,7 @@ class _State(_Loose):
     value: AlarmState
     reason: str = ""
     reason_data: str | None = Field(default=None, alias="reasonData")
-    timestamp: datetime
+    timestamp: AwareDatetime  # a time without a zone cannot be ordered against the others
 
 
 class _MuteDetail(_Loose):
@@ -83,7 +85,7 @@ class _LambdaAction(_Loose):
     source: Literal["aws.cloudwatch"]
     alarm_arn: str = Field(alias="alarmArn", pattern=r"^arn:aws[a-z-]*:cloudwatch:")
     account_id: str = Field(alias="accountId")
-    time: datetime
+    time: AwareDatetime
     region: str
     alarm_data: _AlarmData = Field(alias="alarmData")
 
@@ -135,10 +137,14 @@ def _identify(raw: Any) -> dict[str, str]:
 def _triggering(reason_data: str | None) -> list[str]:
     if not reason_data:
         return []
+    if len(reason_data) > MAX_REASON_DATA:
+        raise MalformedEvent(f"state.reasonData: longer than {MAX_REASON_DATA} characters")
     try:
         data = json.loads(reason_data)
     except ValueError:
         return []
+    except RecursionError:
+        raise MalformedEvent("state.reasonData: nested too deeply") from None
     alarms = data.get("triggeringAlarms") if isinstance(data, dict) else None
     if not isinstance(alarms, list):
         return []
@@ -153,6 +159,8 @@ def _normalise(
     shape: Literal["eventbridge", "lambda_action"],
     eid: str | None,
 ) -> AlarmEvent:
+    if len(arn.encode()) > MAX_ARN_BYTES:
+        raise MalformedEvent(f"alarm ARN: longer than {MAX_ARN_BYTES} bytes (CloudWatch's limit)")
     metrics = [
         (q.metric_stat.metric.namespace, dict(q.metric_stat.metric.dimensions))
         for q in data.configuration.metrics
@@ -189,6 +197,15 @@ def parse_alarm_event(raw: Any) -> AlarmEvent:
     ident = _identify(raw)
     if not isinstance(raw, dict):
         raise MalformedEvent("event is not a JSON object", ident)
+    try:
+        return _parse(raw, ident)
+    except MalformedEvent as exc:
+        raise MalformedEvent(exc.message, ident) from None
+    except RecursionError:
+        raise MalformedEvent("event: nested too deeply", ident) from None
+
+
+def _parse(raw: dict[str, Any], ident: dict[str, str]) -> AlarmEvent:
     try:
         if "detail-type" in raw:
             if raw.get("source") != "aws.cloudwatch":

@@ -1,0 +1,283 @@
+"""The fault matrix: the alarm -> approval -> publish -> update -> resolve path on the emulator (the
+ASL on moto's interpreter, the real handlers, the approval page over HTTP), with every AWS operation
+that path calls failing, through the same ``--fault`` mechanism ``clarion local up`` offers.
+
+Default (``make test``): two runs, every operation on the path failing once, then three times in a
+row (errors cycling through 500, throttle, connection), all at the same time. Then: 0 lost,
+0 duplicated, 0 out-of-order customer messages, the approval email sent, the page converged.
+
+``CLARION_FAULT_MATRIX=long`` adds a run per operation (each alone, once and three times, starting
+at its first and its second call): about 15 minutes. The status page's PUT positions are covered one
+by one in ``test_page_publisher_faults.py``.
+
+Intake (the alarm's own DynamoDB writes) is not faulted here: it runs before any workflow, and a
+failed intake is retried by Lambda's asynchronous invocation, not by the workflow.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from clarion.domain.runbooks.model import Runbook
+from clarion.handlers.intake import IntakeRuntime
+from clarion.handlers.observability import logger
+from clarion.local.demo import DemoFailure, approve
+from clarion.local.environment import LocalEnvironment
+from clarion.local.faults import ERRORS, Fault, FaultInjector
+from clarion.local.moto_glue import EmbeddedMoto, sns_notifications
+from clarion.local.server import LocalServer, approval_links
+
+from tests.integration.test_workflow_paths import API, HOUR, Flow
+
+# Every operation the path may call; a first run without faults finds those it does call.
+CANDIDATES = [
+    ("dynamodb", "GetItem"),
+    ("dynamodb", "Query"),
+    ("dynamodb", "PutItem"),
+    ("dynamodb", "UpdateItem"),
+    ("dynamodb", "DeleteItem"),
+    ("dynamodb", "TransactWriteItems"),
+    ("sns", "Publish"),
+    ("sns", "PublishBatch"),
+    ("sesv2", "SendEmail"),
+    ("s3", "GetObject"),
+    ("s3", "PutObject"),
+    ("s3", "ListObjectsV2"),
+    ("stepfunctions", "StartExecution"),
+    ("stepfunctions", "SendTaskSuccess"),
+    ("sqs", "SendMessage"),
+    ("secretsmanager", "GetSecretValue"),
+]
+PHASES = ["investigating", "update", "resolved"]
+LONG = os.environ.get("CLARION_FAULT_MATRIX") == "long"
+
+
+@dataclass
+class Outcome:
+    faults: list[str]
+    injected: int = 0
+    calls: dict[str, int] = field(default_factory=dict)
+    lost: list[str] = field(default_factory=list)
+    duplicated: list[str] = field(default_factory=list)
+    out_of_order: list[str] = field(default_factory=list)
+    page: list[str] = field(default_factory=list)
+    other: list[str] = field(default_factory=list)
+    story: list[str] = field(default_factory=list)
+
+    @property
+    def clean(self) -> bool:
+        return not (self.lost or self.duplicated or self.out_of_order or self.page or self.other)
+
+
+@pytest.fixture
+def pipeline(runbook: Runbook, monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[list[Fault]], Outcome]]:
+    logger.setLevel("CRITICAL")
+    # Real DynamoDB is atomic; moto's transact_write_items is not across threads (NOTES.md): the
+    # Map's parallel routes would lose writes to moto, not to Clarion. Serialise moto's backend.
+    from moto.dynamodb.models import DynamoDBBackend
+
+    lock = threading.RLock()
+    for name in ("transact_write_items", "put_item", "update_item", "delete_item", "get_item", "query"):
+        original = getattr(DynamoDBBackend, name)
+
+        def locked(self: Any, *args: Any, __original: Any = original, **kwargs: Any) -> Any:
+            with lock:
+                return __original(self, *args, **kwargs)
+
+        monkeypatch.setattr(DynamoDBBackend, name, locked)
+
+    def run(faults: list[Fault]) -> Outcome:
+        injector = FaultInjector(faults)
+        outcome = Outcome([str(f) for f in faults])
+        with EmbeddedMoto() as emulator:
+            env = LocalEnvironment(emulator, faults=injector)
+            env.provision()
+            server = LocalServer(env).start()
+            try:
+                steps, _ = env.wire(runbook, approval_base_url=server.url, time_scale=HOUR, sleep=lambda _s: None)
+                steps.settings.min_approval_seconds = 20  # the test approves at once; faults slow it down
+                flow = Flow(env, runbook)
+                ddb = env.client("dynamodb", inject=False)
+                from clarion.adapters.dynamodb_store import DynamoDBIncidentStore
+                from clarion.adapters.stepfunctions_workflow import StepFunctionsWorkflow
+
+                flow.rt = IntakeRuntime(
+                    runbook=runbook,
+                    store=DynamoDBIncidentStore(env.names.table, ddb),
+                    workflow=StepFunctionsWorkflow(
+                        env.names.state_machine_arn, env.client("stepfunctions", inject=False)
+                    ),
+                    idempotency_table=env.names.idempotency_table,
+                    dynamodb_client=ddb,
+                )
+                _check(flow, _drive(flow, outcome), outcome)
+            finally:
+                server.stop()
+        outcome.injected = len(injector.injected)
+        outcome.calls = injector.summary()["calls"]
+        return outcome
+
+    yield run
+
+
+def _drive(flow: Flow, outcome: Outcome) -> str:
+    approved: set[str] = set()
+
+    def wait(what: str, done: Callable[[], bool], timeout: float = 60) -> bool:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for link in approval_links(flow.env):
+                if link not in approved:
+                    approved.add(link)
+                    try:
+                        status = approve(link)[0]
+                    except DemoFailure:  # superseded or expired meanwhile: the workflow decides
+                        continue
+                    if status >= 500:
+                        outcome.other.append(f"the approval page answered {status}")
+            if done():
+                return True
+            time.sleep(0.1)
+        outcome.other.append(f"timed out waiting for {what}")
+        return False
+
+    inc = flow.alarm("checkout-api-prod-5xx-rate", **API)["opened"][0]
+    if not wait("the approval email", lambda: bool(approval_links(flow.env))):
+        outcome.lost.append("the approval email")
+    wait("the first messages", lambda: _went_out(flow, inc, "investigating"))
+    wait("a regular update", lambda: _went_out(flow, inc, "update-1"))
+    flow.alarm("checkout-api-prod-5xx-rate", "OK", minutes=5, **API)
+    wait("the resolution", lambda: "postmortem_drafted" in flow.kinds(inc), timeout=90)
+    wait("every execution to end", lambda: all(e["status"] != "RUNNING" for e in flow.executions()))
+    return str(inc)
+
+
+def _phase(draft_id: str) -> str:
+    return "update" if draft_id.startswith("update-") else draft_id
+
+
+def _went_out(flow: Flow, inc: str, draft_id: str) -> bool:
+    draft = flow.wstore.get_draft(inc, draft_id)
+    if draft is None:
+        return False
+    if draft.status in ("published", "superseded"):
+        return True
+    done = {
+        e.data["route"] for e in flow.store.timeline(inc) if e.kind == "message_sent" and e.data["draft_id"] == draft_id
+    }
+    return set(draft.routes) <= done
+
+
+def _check(flow: Flow, inc: str, outcome: Outcome) -> None:
+    outcome.story = [
+        f"{e.at.strftime('%H:%M:%S.%f')[:12]} {e.kind}: {e.summary[:140]}" for e in flow.store.timeline(inc)
+    ]
+    env = flow.env
+    for ex in flow.executions():
+        if ex["status"] != "SUCCEEDED":
+            outcome.other.append(f"execution {ex['name']} {ex['status']}")
+    # What customers received, on the wire: the customer topic's notifications, by phase and language.
+    customers = env.names.topic_arn("customers")
+    wire = [
+        (n["attributes"]["phase"]["Value"], n["attributes"]["language"]["Value"])
+        for n in sns_notifications(env.names.account, env.names.region)
+        if n["topic"] == customers and "phase" in n["attributes"]
+    ]
+    timeline = flow.store.timeline(inc)
+    sent = [(e.data["draft_id"], e.data["route"]) for e in timeline if e.kind == "message_sent"]
+    drafts_sent = {d for d, r in sent if r == "sns:customers"}
+    for phase, lang in sorted(set(wire)):
+        allowed = sum(1 for d in drafts_sent if _phase(d) == phase)
+        if wire.count((phase, lang)) > allowed:
+            outcome.duplicated.append(f"customers got {phase}/{lang} {wire.count((phase, lang))} times, {allowed} sent")
+    for lang in {lang for _, lang in wire}:
+        phases = [p for p, lg in wire if lg == lang]
+        ranks = [PHASES.index(p) for p in phases if p in PHASES]
+        if ranks != sorted(ranks):
+            outcome.out_of_order.append(f"{lang}: {phases}")
+        for needed in ("investigating", "resolved"):
+            if needed not in phases:
+                outcome.lost.append(f"customers never got {needed} in {lang}")
+    # The send ledger: every route of every draft that went out, exactly once.
+    for item in sorted(set(sent)):
+        if sent.count(item) > 1:
+            outcome.duplicated.append(f"{item} recorded sent {sent.count(item)} times")
+    for draft_id in {d for d, _ in sent}:
+        draft = flow.wstore.get_draft(inc, draft_id)
+        assert draft is not None
+        missing = set(draft.routes) - {r for d, r in sent if d == draft_id}
+        if missing and draft.status != "superseded":
+            outcome.lost.append(f"{draft_id}: {sorted(missing)} never sent")
+    for e in timeline:
+        if e.kind == "message_failed":
+            outcome.lost.append(f"{e.data.get('route')} failed: {e.data.get('error')}")
+    # The page: each update once, the incident resolved, the manifest in step with the bucket.
+    s3 = env.client("s3", inject=False)
+    bucket = env.names.page_bucket
+
+    def get(key: str) -> Any:
+        return json.loads(s3.get_object(Bucket=bucket, Key=key)["Body"].read())
+
+    incidents = {i["id"]: i for i in get("api/v2/incidents.json")["incidents"]}
+    page_incident = incidents.get(inc)
+    if page_incident is None:
+        outcome.page.append("the incident is not on the page")
+    else:
+        ids = [u["id"] for u in page_incident["incident_updates"]]
+        if len(ids) != len(set(ids)):
+            outcome.duplicated.append(f"page updates repeated: {ids}")
+        if page_incident["status"] != "resolved":
+            outcome.page.append(f"the page says {page_incident['status']}")
+        if len(ids) != len({d for d, r in sent if r == "status_page"}):
+            outcome.page.append(f"{len(ids)} page updates for {len({d for d, r in sent if r == 'status_page'})}")
+    if get("api/v2/summary.json")["incidents"]:
+        outcome.page.append("summary.json still lists an unresolved incident")
+    live = {o["Key"]: o["ETag"] for o in s3.list_objects_v2(Bucket=bucket).get("Contents", [])}
+    stale = [p for p, m in get("_clarion/manifest.json")["files"].items() if live.get(p) != m["etag"]]
+    if stale:
+        outcome.page.append(f"the next publish would find leftovers: {stale}")
+
+
+def test_every_operation_failing_once_then_three_times_loses_nothing(
+    pipeline: Callable[[list[Fault]], Outcome],
+) -> None:
+    # Run 1 faults every candidate once; the calls it counts tell which operations the path uses.
+    once = pipeline([Fault(s, o, ERRORS[i % len(ERRORS)], 1, 1) for i, (s, o) in enumerate(CANDIDATES)])
+    ops = [(s, o) for s, o in CANDIDATES if once.calls.get(f"{s}.{o}", 0) > 0]
+    assert len(ops) >= 10, ops
+    assert once.injected == len(ops) and once.clean, _explain(once)
+    thrice = pipeline([Fault(s, o, ERRORS[i % len(ERRORS)], 3, 1) for i, (s, o) in enumerate(ops)])
+    assert thrice.injected >= 3 * len(ops) - 3, thrice  # (almost) every fault hit three calls
+    assert thrice.clean, _explain(thrice)
+    print(
+        f"\nfault matrix: {len(ops)} operations on the path ({', '.join(f'{s}.{o}' for s, o in ops)}); "
+        f"x1: {once.injected} faults injected; x3: {thrice.injected}; 0 lost, 0 duplicated, 0 out of order"
+    )
+
+
+def _explain(o: Outcome) -> str:
+    return (
+        f"faults {o.faults}\ninjected {o.injected} calls {o.calls}\nlost {o.lost}\nduplicated {o.duplicated}\n"
+        f"out of order {o.out_of_order}\npage {o.page}\nother {o.other}\ntimeline:\n" + "\n".join(o.story)
+    )
+
+
+@pytest.mark.skipif(not LONG, reason="set CLARION_FAULT_MATRIX=long for the full matrix (about 15 minutes)")
+def test_each_operation_alone(pipeline: Callable[[list[Fault]], Outcome]) -> None:
+    census = pipeline([Fault(s, o, "500", 1, 10_000) for s, o in CANDIDATES])
+    ops = [(s, o) for s, o in CANDIDATES if census.calls.get(f"{s}.{o}", 0) > 0]
+    failures = []
+    for i, (s, o) in enumerate(ops):
+        for count in (1, 3):
+            for nth in (1, 2):
+                outcome = pipeline([Fault(s, o, ERRORS[(i + count + nth) % len(ERRORS)], count, nth)])
+                if not outcome.clean:
+                    failures.append(outcome)
+    assert failures == []
