@@ -77,3 +77,43 @@ def test_a_client_of_another_service_is_left_alone() -> None:
     injector = FaultInjector.from_specs(["s3.PutObject=500"])
     sns = boto3.client("sns", region_name="us-east-1")
     assert injector.attach(sns, "sns") is sns and not injector.calls
+
+
+def test_a_throttled_secret_read_is_transient_through_the_powertools_wrapper() -> None:
+    from aws_lambda_powertools.utilities import parameters
+
+    parameters.clear_caches()  # type: ignore[no-untyped-call]
+    injector = FaultInjector.from_specs(["secretsmanager.GetSecretValue=throttle"])
+    with mock_aws():
+        client = injector.attach(boto3.client("secretsmanager", region_name="us-east-1"), "secretsmanager")
+        client.create_secret(Name="k", SecretString="x" * 40)
+        provider = parameters.SecretsProvider(boto3_client=client)
+        with pytest.raises(parameters.exceptions.GetParameterError) as wrapped:
+            provider.get("k")
+        assert is_transient(wrapped.value)  # ThrottlingException inside Powertools' own error
+        assert provider.get("k") == "x" * 40
+    parameters.clear_caches()  # type: ignore[no-untyped-call]
+
+
+def test_a_channels_verdict_decides_and_clarions_own_errors_are_final() -> None:
+    from clarion.domain.errors import NotFound
+    from clarion.domain.workflow.service import ChannelError, ChannelFailed
+
+    throttled = ClientError({"Error": {"Code": "Throttling"}, "ResponseMetadata": {"HTTPStatusCode": 400}}, "Publish")
+    assert is_transient(ChannelError("SES send_email: Throttling", transient=True))
+    assert not is_transient(ChannelError("no topic", transient=False))
+    try:
+        try:
+            raise throttled
+        except ClientError as exc:
+            raise ChannelFailed("sns:customers: gave up after 4 attempts") from exc
+    except ChannelFailed as final:
+        assert not is_transient(final)  # the channel already retried: its verdict stands
+    try:
+        try:
+            raise throttled
+        except ClientError:
+            raise NotFound("no draft") from None
+    except NotFound as gone:
+        assert not is_transient(gone)
+    assert not is_transient(ValueError("bad input"))

@@ -24,7 +24,8 @@ from botocore.exceptions import (
     ReadTimeoutError,
 )
 
-from clarion.domain.errors import TransientError
+from clarion.domain.errors import ClarionError, TransientError
+from clarion.domain.workflow.service import ChannelError
 
 THROTTLING = frozenset(
     {
@@ -86,13 +87,29 @@ def error_code(exc: BaseException) -> str:
 
 
 def is_transient(exc: BaseException) -> bool:
-    """A throttle, a 5xx or a dropped connection: the same call may well succeed a moment later."""
-    if isinstance(exc, TransientError):
-        return True
-    if isinstance(exc, ClientError):
-        status = int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0) or 0)
-        return error_code(exc) in TRANSIENT_CODES or status >= 500 or status == 429
-    return isinstance(exc, CONNECTION_ERRORS)
+    """A throttle, a 5xx or a dropped connection: the same call may well succeed a moment later.
+
+    Also when wrapped by a library that re-raises every error as its own (Powertools parameters
+    raise ``GetParameterError`` for a throttled ``GetSecretValue``), and a channel's own verdict
+    (``ChannelError(transient=True)``). Clarion's other errors are final: they already are the
+    verdict on whatever caused them (``ChannelFailed`` after a channel's retries, for one)."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, TransientError):
+            return True
+        if isinstance(current, ChannelError):
+            return current.transient
+        if isinstance(current, ClarionError):
+            return False
+        if isinstance(current, ClientError):
+            status = int(current.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0) or 0)
+            return error_code(current) in TRANSIENT_CODES or status >= 500 or status == 429
+        if isinstance(current, CONNECTION_ERRORS):
+            return True
+        current = current.__cause__ or current.__context__
+    return False
 
 
 def describe(exc: BaseException) -> str:
