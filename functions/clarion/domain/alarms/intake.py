@@ -4,7 +4,8 @@ Correct under duplicates, reordering and concurrency:
 
 * Each alarm's last applied state timestamp is kept (``AlarmRecord``); an event not newer than it
   is stale and changes nothing. So whatever order events arrive in, each alarm converges on the
-  state of its newest event.
+  state of its newest event (its newest the runbook heeds: an ignored INSUFFICIENT_DATA leaves no
+  trace, not even its time).
 * The alarm record, the incidents, the per-group "open incident" pointer and the timeline entries
   of one decision are committed together, with conditions; a lost race raises ``ConcurrentUpdate``
   and the decision is made again from fresh reads.
@@ -147,9 +148,9 @@ def _decision(
     guard = prev.state_timestamp if prev else None
     previous_ids = list(prev.incident_ids) if prev else []
     if state is None:
-        outcome = IntakeOutcome("ignored", event.alarm_arn, detail="INSUFFICIENT_DATA is ignored by the runbook")
-        keep = prev.state if prev else AlarmState.INSUFFICIENT_DATA
-        return outcome, Change(alarm=record(keep, previous_ids), alarm_expected_timestamp=guard)
+        # Ignored means not there at all: recording its time would make older events stale, so
+        # the alarm's state would depend on the order events arrive in.
+        return IntakeOutcome("ignored", event.alarm_arn, detail="INSUFFICIENT_DATA is ignored by the runbook"), Change()
 
     if state is AlarmState.OK:
         return _clear(event, store, now, previous_ids, record, guard)
@@ -441,7 +442,7 @@ def apply_alarm(
         began = time.monotonic()
         outcome, change, reads = _decide(event, runbook, store, now)
         known = {i.id: i for i in reads.open_incidents.values()}
-        if outcome.action == "stale":
+        if outcome.action in ("stale", "ignored"):
             break
         try:
             store.commit(change)
