@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from clarion.domain.approvals.desk import TaskDecider, TaskGone
+from clarion.domain.errors import ChannelError
 from clarion.domain.incident import Incident
 from clarion.domain.messaging.drafts import Draft
-from clarion.domain.workflow.service import ChannelError, Delivery
+from clarion.domain.workflow.service import Delivery
 from clarion.ports import Mailer, Notifier
 
 

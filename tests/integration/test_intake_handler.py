@@ -117,3 +117,71 @@ def test_missing_environment_fails_clearly(monkeypatch: pytest.MonkeyPatch) -> N
     with pytest.raises(RuntimeError, match="IntakeSettings: environment is not set up: TABLE_NAME"):
         intake.runtime()
     intake.runtime.cache_clear()
+
+
+def _faulted(runbook: Runbook, ddb: Any, sfn: Any, *specs: str) -> IntakeRuntime:
+    """The runtime with ``--fault`` specs on its DynamoDB client (the store's and Powertools')."""
+    from clarion.local.faults import FaultInjector
+
+    faulty = FaultInjector.from_specs(list(specs)).attach(
+        boto3.client("dynamodb", region_name="us-east-1"), "dynamodb"
+    )
+    return IntakeRuntime(
+        runbook=runbook,
+        store=DynamoDBIncidentStore("incidents", faulty),
+        workflow=StepFunctionsWorkflow(sfn.arn, sfn),
+        idempotency_table="idempotency",
+        dynamodb_client=faulty,
+        sleep=lambda _s: None,
+    )
+
+
+def _records(ddb: Any) -> list[str]:
+    return [i["status"]["S"] for i in ddb.scan(TableName="idempotency")["Items"]]
+
+
+def _opened_once(ddb: Any, sfn: Any) -> None:
+    incidents = [i for i in ddb.scan(TableName="incidents")["Items"] if i["sk"]["S"] == "META"]
+    assert len(incidents) == 1
+    assert len(sfn.list_executions(stateMachineArn=sfn.arn)["executions"]) == 1
+
+
+def test_a_failed_result_write_is_retried_without_a_stuck_record(runbook: Runbook, ddb: Any, sfn: Any) -> None:
+    # Powertools writes the result with UpdateItem after the change is applied; it fails once.
+    rt = _faulted(runbook, ddb, sfn, "dynamodb.UpdateItem=500x1")
+    assert handle(load_event("eventbridge_metric_alarm.json"), rt, ctx())["action"] in ("opened", "stale")
+    assert _records(ddb) == ["COMPLETED"]
+    _opened_once(ddb, sfn)
+
+
+def test_a_result_write_failing_beyond_the_retries_leaves_no_record_in_progress(
+    runbook: Runbook, ddb: Any, sfn: Any
+) -> None:
+    rt = _faulted(runbook, ddb, sfn, "dynamodb.UpdateItem=throttlex3")
+    event = load_event("eventbridge_metric_alarm.json")
+    with pytest.raises(Exception, match="idempotency store"):
+        handle(event, rt, ctx())
+    # The change was applied; the record that would refuse Lambda's retry is gone.
+    assert _records(ddb) == []
+    _opened_once(ddb, sfn)
+    again = handle(event, rt, ctx())  # Lambda's retry of the invocation
+    assert again["action"] == "stale" and _records(ddb) == ["COMPLETED"]
+    _opened_once(ddb, sfn)
+
+
+def test_a_record_that_cannot_be_released_expires_with_the_invocation(
+    runbook: Runbook, ddb: Any, sfn: Any
+) -> None:
+    import time
+
+    rt = _faulted(runbook, ddb, sfn, "dynamodb.UpdateItem=500", "dynamodb.DeleteItem=500")
+    event = load_event("eventbridge_metric_alarm.json")
+    with pytest.raises(Exception, match="idempotency store"):
+        handle(event, rt, LocalLambdaContext("clarion-intake", timeout_seconds=0.2))  # type: ignore[arg-type]
+    (record,) = ddb.scan(TableName="idempotency")["Items"]
+    assert record["status"]["S"] == "INPROGRESS"
+    assert int(record["in_progress_expiration"]["N"]) <= int(time.time() * 1000) + 300  # not for a day
+    time.sleep(0.3)
+    assert handle(event, rt, ctx())["action"] == "stale"  # the retry after the invocation's end gets through
+    assert _records(ddb) == ["COMPLETED"]
+    _opened_once(ddb, sfn)

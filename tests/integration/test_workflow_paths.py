@@ -13,9 +13,9 @@ from typing import Any
 import pytest
 from clarion.domain.alarms.events import state_change_event
 from clarion.domain.enums import ComponentStatus, IncidentKind, Severity
+from clarion.domain.errors import ChannelError
 from clarion.domain.incident import Change, Incident, IncidentWrite
 from clarion.domain.runbooks.model import Runbook
-from clarion.domain.workflow.service import ChannelError
 from clarion.handlers.observability import logger
 from clarion.local.demo import _http, approve
 from clarion.local.environment import LocalEnvironment, invoke_intake

@@ -96,8 +96,8 @@ def test_a_throttled_secret_read_is_transient_through_the_powertools_wrapper() -
 
 
 def test_a_channels_verdict_decides_and_clarions_own_errors_are_final() -> None:
-    from clarion.domain.errors import NotFound
-    from clarion.domain.workflow.service import ChannelError, ChannelFailed
+    from clarion.domain.errors import ChannelError, NotFound
+    from clarion.domain.workflow.service import ChannelFailed
 
     throttled = ClientError({"Error": {"Code": "Throttling"}, "ResponseMetadata": {"HTTPStatusCode": 400}}, "Publish")
     assert is_transient(ChannelError("SES send_email: Throttling", transient=True))

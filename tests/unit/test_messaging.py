@@ -17,6 +17,7 @@ import pytest
 from botocore.stub import ANY, Stubber
 from clarion.adapters.messaging import ChatWebhooks, CustomerEmail, MobilePush, SmsDirect, VoiceDirect, WhatsApp
 from clarion.domain.enums import ComponentStatus, Phase, Severity
+from clarion.domain.errors import ChannelError
 from clarion.domain.incident import Incident
 from clarion.domain.messaging.drafts import build_draft
 from clarion.domain.runbooks.model import (
@@ -29,7 +30,7 @@ from clarion.domain.runbooks.model import (
     Webhook,
     WhatsAppDelivery,
 )
-from clarion.domain.workflow.service import ChannelError, route_reaches_customers
+from clarion.domain.workflow.service import route_reaches_customers
 from pytest_socket import enable_socket
 
 from tests.fakes.workflow_store import InMemoryWorkflowStore

@@ -9,9 +9,10 @@ import pytest
 from botocore.stub import Stubber
 from clarion.adapters.channels import SnsDelivery
 from clarion.domain.enums import ComponentStatus, Phase, Severity
+from clarion.domain.errors import ChannelError
 from clarion.domain.incident import Change, Incident, IncidentWrite
 from clarion.domain.runbooks.model import Runbook
-from clarion.domain.workflow.service import ChannelError, ChannelFailed, WorkflowService, WorkflowSettings
+from clarion.domain.workflow.service import ChannelFailed, WorkflowService, WorkflowSettings
 
 from tests.fakes.channels import RecordingMailer, RecordingNotifier, ScriptedDelivery
 from tests.fakes.store import InMemoryIncidentStore

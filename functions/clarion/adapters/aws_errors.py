@@ -24,8 +24,7 @@ from botocore.exceptions import (
     ReadTimeoutError,
 )
 
-from clarion.domain.errors import ClarionError, TransientError
-from clarion.domain.workflow.service import ChannelError
+from clarion.domain.errors import ChannelError, ClarionError, TransientError
 
 THROTTLING = frozenset(
     {

@@ -15,12 +15,12 @@ from markupsafe import escape
 from clarion.adapters.s3_page_publisher import PublishReport
 from clarion.domain.approvals.desk import TaskGone
 from clarion.domain.enums import Audience, Channel, Phase
+from clarion.domain.errors import ChannelError
 from clarion.domain.incident import Incident, TimelineEntry
 from clarion.domain.messaging import escaping
 from clarion.domain.messaging.drafts import Draft
 from clarion.domain.page_index import PageSource
 from clarion.domain.status_page import POSTMORTEM, AffectedComponent, PageUpdate
-from clarion.domain.workflow.service import ChannelError
 from clarion.ports import PageStore, WorkflowStore
 
 TRANSIENT = {

@@ -22,6 +22,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from clarion.adapters.channels import channel_error
 from clarion.domain.enums import Audience, Channel
+from clarion.domain.errors import ChannelError
 from clarion.domain.incident import Incident
 from clarion.domain.messaging import escaping
 from clarion.domain.messaging.drafts import Draft, DraftMessage
@@ -34,7 +35,6 @@ from clarion.domain.runbooks.model import (
     Webhook,
     WhatsAppDelivery,
 )
-from clarion.domain.workflow.service import ChannelError
 from clarion.ports import WorkflowStore
 
 

@@ -8,6 +8,7 @@ ClarionError
 ├── ConcurrentUpdate      a conditional write lost a race; the caller reloads and retries
 ├── TransientError        AWS throttled, answered 5xx or dropped the connection beyond the client's
 │                         own retries: the state machine retries the step (its Retry names it)
+├── ChannelError          a delivery failed; ``transient`` says whether another try may succeed
 └── NotFound              an incident, approval or resource that does not exist
 """
 
@@ -39,6 +40,14 @@ class ConcurrentUpdate(ClarionError):
 
 class TransientError(ClarionError):
     """The name Step Functions' ``Retry`` blocks list: raise it for errors worth another try."""
+
+
+class ChannelError(ClarionError):
+    """A delivery failed. ``transient`` failures (throttling, 5xx) are retried with backoff."""
+
+    def __init__(self, message: str, *, transient: bool) -> None:
+        super().__init__(message)
+        self.transient = transient
 
 
 class NotFound(ClarionError):

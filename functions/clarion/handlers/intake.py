@@ -1,12 +1,15 @@
 """Alarm intake: EventBridge "CloudWatch Alarm State Change" events and alarm Lambda actions.
 
 Thin: parse the event, dedupe it (Powertools Idempotency on alarm ARN + state + state timestamp),
-apply it with :func:`clarion.domain.alarms.intake.apply_alarm`, and map errors to logs and metrics.
+apply it with :func:`clarion.domain.alarms.intake.apply_alarm` (transient AWS errors retried a few
+times), and map errors to logs and metrics.
 """
 
 from __future__ import annotations
 
 import json
+import time
+from collections.abc import Callable
 from dataclasses import asdict
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -15,6 +18,7 @@ from typing import Any
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from clarion.adapters.aws_errors import describe, is_transient
 from clarion.domain.alarms.events import AlarmEvent, parse_alarm_event
 from clarion.domain.alarms.intake import apply_alarm
 from clarion.domain.errors import IgnoredEvent, MalformedEvent
@@ -36,11 +40,18 @@ class IntakeRuntime:
         idempotency_table: str | None = None,
         idempotency_ttl_seconds: int = 86400,
         dynamodb_client: Any = None,
+        retry_attempts: int = 3,
+        retry_base_seconds: float = 0.2,
+        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.runbook = runbook
         self.store = store
         self.workflow = workflow
+        self.retry_attempts = max(1, retry_attempts)
+        self.retry_base_seconds = retry_base_seconds
+        self.sleep = sleep
         self._process = self._apply
+        self._layer: Any = None
         self.idempotency_config: Any = None
         if idempotency_table:
             # Imported here: only the deployed handler pays for it, after settings are read.
@@ -50,21 +61,55 @@ class IntakeRuntime:
                 idempotent_function,
             )
 
-            layer = DynamoDBPersistenceLayer(table_name=idempotency_table, boto3_client=dynamodb_client)
+            self._layer = DynamoDBPersistenceLayer(table_name=idempotency_table, boto3_client=dynamodb_client)
             self.idempotency_config = IdempotencyConfig(expires_after_seconds=idempotency_ttl_seconds)
             self._process = idempotent_function(
-                data_keyword_argument="key", persistence_store=layer, config=self.idempotency_config
+                data_keyword_argument="key", persistence_store=self._layer, config=self.idempotency_config
             )(self._apply)
+
+    def process(self, event: AlarmEvent) -> dict[str, Any]:
+        """Apply the event once per (alarm, state, state time). A transient AWS error is retried
+        here a few times with backoff; beyond that the invocation fails and Lambda retries it.
+
+        Powertools leaves the idempotency record INPROGRESS when its own write fails after the
+        change was applied (saving the result) or after the change failed (deleting the record),
+        and then refuses every retry until the record expires. So on such a failure the record is
+        removed: the change itself is idempotent (an event not newer than the alarm's state is
+        stale), so the retry only delivers what the first attempt left pending."""
+        key = {"alarm": event.alarm_arn, "state": event.state.value, "at": event.state_timestamp.isoformat()}
+        delay = self.retry_base_seconds
+        for attempt in range(1, self.retry_attempts + 1):
+            try:
+                return self._process(key=key, event=event)
+            except Exception as exc:
+                released = self._release(key, exc)
+                if not (released and is_transient(exc)) or attempt == self.retry_attempts:
+                    raise
+                logger.warning("transient AWS error", extra={"error": describe(exc), "attempt": attempt})
+            self.sleep(delay)
+            delay *= 2
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _release(self, key: dict[str, str], exc: Exception) -> bool:
+        """False when a record may still be in progress (so a retry now would be refused)."""
+        if self._layer is None:
+            return True
+        from aws_lambda_powertools.utilities.idempotency.exceptions import IdempotencyPersistenceLayerError
+
+        if not isinstance(exc, IdempotencyPersistenceLayerError):
+            return True
+        try:
+            self._layer.delete_record(data=key, exception=exc)
+        except Exception as again:  # it still expires with the invocation (Powertools' in-progress expiry)
+            logger.warning("idempotency record not released", extra={"error": describe(again)})
+            return False
+        return True
 
     def _apply(self, key: dict[str, str], event: AlarmEvent) -> dict[str, Any]:
         outcome = apply_alarm(event, self.runbook, self.store, self.workflow, datetime.now(UTC))
         # JSON types only, so a first answer and one replayed from the idempotency table are equal.
         result: dict[str, Any] = json.loads(json.dumps(asdict(outcome)))
         return result
-
-    def process(self, event: AlarmEvent) -> dict[str, Any]:
-        key = {"alarm": event.alarm_arn, "state": event.state.value, "at": event.state_timestamp.isoformat()}
-        return self._process(key=key, event=event)
 
 
 @lru_cache(maxsize=1)

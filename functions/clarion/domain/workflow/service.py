@@ -23,7 +23,7 @@ from clarion.domain.enums import (
     Phase,
     TimeoutAction,
 )
-from clarion.domain.errors import ClarionError, ConcurrentUpdate, NotFound
+from clarion.domain.errors import ChannelError, ClarionError, ConcurrentUpdate, NotFound
 from clarion.domain.feedback import tokens as feedback_tokens
 from clarion.domain.incident import Change, Incident, IncidentWrite, TimelineEntry
 from clarion.domain.messaging.drafts import Draft, build_draft
@@ -40,14 +40,6 @@ FEEDBACK_QUESTION = {
     "en": ("Was this update helpful?", "Yes", "No"),
     "es": ("¿Le resultó útil esta actualización?", "Sí", "No"),
 }
-
-
-class ChannelError(ClarionError):
-    """A delivery failed. ``transient`` failures (throttling, 5xx) are retried with backoff."""
-
-    def __init__(self, message: str, *, transient: bool) -> None:
-        super().__init__(message)
-        self.transient = transient
 
 
 class ChannelFailed(ClarionError):
