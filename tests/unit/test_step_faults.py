@@ -78,6 +78,29 @@ def test_a_failing_internal_notice_does_not_undo_the_approval_request(rig: Rig) 
     assert "approval_requested" in kinds and "internal_notice_failed" in kinds
 
 
+def test_a_retried_approval_request_keeps_the_links_already_emailed(rig: Rig) -> None:
+    """The step fails after the emails (the timeline write is throttled) and is retried: the same
+    request, the same links; the first email's link is not replaced by the retry."""
+    rig.service.draft("payments-1", "investigating", "d1")
+    real = rig.store.commit
+    failures = [throttle("TransactWriteItems")]
+
+    def flaky_commit(change: Any) -> None:
+        if change.timeline and change.timeline[0][1].kind == "approval_requested" and failures:
+            raise failures.pop()
+        real(change)
+
+    rig.store.commit = flaky_commit  # type: ignore[method-assign]
+    run_step({"step": "request_approval", "incident_id": "payments-1", "draft_id": "d1", "token": "t"}, rig.service)
+    draft = rig.wstore.drafts[("payments-1", "d1")]
+    assert len(draft.approval_ids) == 1  # one request, still pending
+    request = rig.wstore.get_approval(draft.approval_ids[0])
+    assert request is not None and request.status.value == "pending"
+    links = [m["text"] for m in rig.mailer.sent]
+    half = len(links) // 2
+    assert half > 0 and links[:half] == links[half:]  # sent again, with the very same links
+
+
 def test_step_failed_tells_all_three_and_never_fails(rig: Rig) -> None:
     dead: list[dict[str, Any]] = []
     rig.service.dead_letters = dead.append

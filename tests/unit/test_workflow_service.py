@@ -9,7 +9,7 @@ import pytest
 from botocore.stub import Stubber
 from clarion.adapters.channels import SnsDelivery
 from clarion.domain.enums import ComponentStatus, Phase, Severity
-from clarion.domain.errors import ChannelError
+from clarion.domain.errors import ChannelError, TransientError
 from clarion.domain.incident import Change, Incident, IncidentWrite
 from clarion.domain.runbooks.model import Runbook
 from clarion.domain.workflow.service import ChannelFailed, WorkflowService, WorkflowSettings
@@ -124,11 +124,21 @@ def test_permanent_failure_raises_for_the_state_machine_and_can_be_retried_later
     assert rig.service.publish_route("payments-1", "d1", "chat:technical")["status"] == "sent"
 
 
-def test_exhausted_retries_fail(rig: Rig) -> None:
+def test_exhausted_retries_leave_the_next_try_to_the_state_machine(rig: Rig) -> None:
     rig.service.draft("payments-1", "investigating", "d1")
     rig.approve("d1")
     rig.deliveries["status_page"].failures = [ChannelError("503", transient=True)] * 4
-    with pytest.raises(ChannelFailed, match="after 4 attempt"):
+    # Still transient after the step's own tries: TransientError, which the ASL's Retry names.
+    with pytest.raises(TransientError, match="after 4 attempt"):
+        rig.service.publish_route("payments-1", "d1", "status_page")
+    assert rig.service.publish_route("payments-1", "d1", "status_page")["status"] == "sent"  # the retry sends it
+
+
+def test_a_permanent_failure_is_final(rig: Rig) -> None:
+    rig.service.draft("payments-1", "investigating", "d1")
+    rig.approve("d1")
+    rig.deliveries["status_page"].failures = [ChannelError("403", transient=False)]
+    with pytest.raises(ChannelFailed, match="after 1 attempt"):
         rig.service.publish_route("payments-1", "d1", "status_page")
 
 

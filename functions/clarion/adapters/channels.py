@@ -106,9 +106,7 @@ class SnsDelivery:
         try:
             resp = self.client.publish_batch(TopicArn=topic, PublishBatchRequestEntries=entries)
         except (ClientError, BotoCoreError) as exc:
-            for key in keys.values():
-                if self.ledger is not None:
-                    self.ledger.finish_send(key, ok=False, detail=str(exc))
+            self._release(list(keys.values()), str(exc))
             raise channel_error(exc, f"SNS publish to {audience}") from exc
         for ok in resp.get("Successful", []):
             if self.ledger is not None:
@@ -124,6 +122,11 @@ class SnsDelivery:
                 transient=not all(b.get("SenderFault") for b in failed),
             )
         return ",".join(ok["MessageId"] for ok in resp.get("Successful", []))
+
+    def _release(self, keys: list[str], detail: str) -> None:
+        for key in keys:
+            if self.ledger is not None:
+                self.ledger.finish_send(key, ok=False, detail=detail)
 
 
 def message_attributes(incident: Incident, draft: Draft, lang: str) -> dict[str, Any]:

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 import boto3
 from botocore.exceptions import ClientError
 
-from clarion.adapters.aws_errors import retry_config
+from clarion.adapters.aws_errors import is_transient, retry_config
 from clarion.domain.approvals.links import ApprovalRequest
 from clarion.domain.enums import IncidentKind
 from clarion.domain.errors import ConcurrentUpdate
@@ -41,6 +41,7 @@ if TYPE_CHECKING:
 
 GSI = "by_kind"
 BATCH = 100  # BatchGetItem's limit
+SETTLE_ATTEMPTS = 4  # a send claim's settling write, tried again on transient errors
 
 
 @lru_cache(maxsize=1)
@@ -387,10 +388,23 @@ class DynamoDBWorkflowStore(_Table):
         return existing
 
     def claim_sends(self, keys: list[str], now: datetime, lease_seconds: int = 300) -> dict[str, bool]:
-        if len(keys) <= 1:
-            return {k: self.claim_send(k, now, lease_seconds) for k in keys}
-        results = _pool().map(lambda k: self.claim_send(k, now, lease_seconds), keys)
-        return dict(zip(keys, results, strict=True))
+        """Claim several sends at once. If any claim fails, the ones taken are released before the
+        error is raised: a claim left ``sending`` would make the retry take its send as done."""
+
+        def claim(key: str) -> bool | Exception:
+            try:
+                return self.claim_send(key, now, lease_seconds)
+            except Exception as exc:
+                return exc
+
+        results = dict(zip(keys, map(claim, keys) if len(keys) <= 1 else _pool().map(claim, keys), strict=True))
+        failed = [r for r in results.values() if isinstance(r, Exception)]
+        if failed:
+            for key, taken in results.items():
+                if taken is True:
+                    self.finish_send(key, ok=False, detail="not sent: another claim of the batch failed")
+            raise failed[0]
+        return {k: bool(v) for k, v in results.items()}
 
     def save_draft(self, draft: Draft, *, create: bool = False) -> Draft:
         item = {
@@ -453,16 +467,23 @@ class DynamoDBWorkflowStore(_Table):
         )
 
     def finish_send(self, key: str, *, ok: bool, detail: str) -> None:
-        self.client.put_item(
-            TableName=self.table,
-            Item={
-                "pk": {"S": f"SEND#{key}"},
-                "sk": {"S": "META"},
-                "status": {"S": "sent" if ok else "failed"},
-                "detail": {"S": detail[:2000]},
-                "lease": {"N": "0"},
-            },
-        )
+        """Settle a claim. Tried again on a transient error (the write is the same each time): a claim
+        left ``sending`` makes every retry within its lease take the send as done, so an unsent
+        message whose release was lost would never go out."""
+        item = {
+            "pk": {"S": f"SEND#{key}"},
+            "sk": {"S": "META"},
+            "status": {"S": "sent" if ok else "failed"},
+            "detail": {"S": detail[:2000]},
+            "lease": {"N": "0"},
+        }
+        for attempt in range(1, SETTLE_ATTEMPTS + 1):
+            try:
+                self.client.put_item(TableName=self.table, Item=item)
+                return
+            except Exception as exc:
+                if attempt == SETTLE_ATTEMPTS or not is_transient(exc):
+                    raise
 
     def save_document(self, incident_id: str, name: str, text: str) -> None:
         self.client.put_item(

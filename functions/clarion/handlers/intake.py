@@ -8,6 +8,7 @@ times), and map errors to logs and metrics.
 from __future__ import annotations
 
 import json
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import asdict
@@ -52,6 +53,7 @@ class IntakeRuntime:
         self.sleep = sleep
         self._process = self._apply
         self._layer: Any = None
+        self._applied = threading.local()  # this thread's last applied result, if its record fails to save
         self.idempotency_config: Any = None
         if idempotency_table:
             # Imported here: only the deployed handler pays for it, after settings are read.
@@ -73,16 +75,23 @@ class IntakeRuntime:
 
         Powertools leaves the idempotency record INPROGRESS when its own write fails after the
         change was applied (saving the result) or after the change failed (deleting the record),
-        and then refuses every retry until the record expires. So on such a failure the record is
-        removed: the change itself is idempotent (an event not newer than the alarm's state is
-        stale), so the retry only delivers what the first attempt left pending."""
+        and then refuses every retry until the record expires (with this invocation). So on such a
+        failure the record is removed, and a change that was applied counts as done: the change
+        itself is idempotent (an event not newer than the alarm's state is stale), so a redelivery
+        or a retry only delivers what an earlier attempt left pending."""
         key = {"alarm": event.alarm_arn, "state": event.state.value, "at": event.state_timestamp.isoformat()}
         delay = self.retry_base_seconds
         for attempt in range(1, self.retry_attempts + 1):
+            self._applied.result = None
             try:
                 return self._process(key=key, event=event)
             except Exception as exc:
                 released = self._release(key, exc)
+                applied: dict[str, Any] | None = self._applied.result
+                if applied is not None and applied.get("key") == key:
+                    # Applied; only its record failed to save. Done: a redelivery finds the event stale.
+                    logger.warning("alarm applied, its idempotency result not saved", extra={"error": describe(exc)})
+                    return dict(applied["result"])
                 if not (released and is_transient(exc)) or attempt == self.retry_attempts:
                     raise
                 logger.warning("transient AWS error", extra={"error": describe(exc), "attempt": attempt})
@@ -109,6 +118,7 @@ class IntakeRuntime:
         outcome = apply_alarm(event, self.runbook, self.store, self.workflow, datetime.now(UTC))
         # JSON types only, so a first answer and one replayed from the idempotency table are equal.
         result: dict[str, Any] = json.loads(json.dumps(asdict(outcome)))
+        self._applied.result = {"key": key, "result": result}
         return result
 
 

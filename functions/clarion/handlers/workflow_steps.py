@@ -16,7 +16,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, ConfigDict, Field
 
 from clarion.adapters.aws_errors import describe, is_transient, transient
-from clarion.domain.errors import ConcurrentUpdate
+from clarion.domain.errors import ConcurrentUpdate, TransientError
 from clarion.domain.workflow.service import WorkflowService
 from clarion.handlers.observability import logger, metrics
 
@@ -66,6 +66,8 @@ def run_step(event: dict[str, Any], service: WorkflowService) -> dict[str, Any]:
         except ConcurrentUpdate:
             if attempt == attempts:
                 raise
+        except TransientError:
+            raise  # the step already retried; the state machine's Retry takes it from here
         except Exception as exc:
             if not is_transient(exc):
                 raise

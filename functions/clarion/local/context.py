@@ -11,7 +11,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 class LocalLambdaContext(LambdaContext):
     """Powertools' ``LambdaContext`` filled in for an in-process invocation."""
 
-    def __init__(self, function_name: str, timeout_seconds: int = 30, memory_mb: int = 512) -> None:
+    def __init__(self, function_name: str, timeout_seconds: float = 30, memory_mb: int = 512) -> None:
         self._function_name = function_name
         self._function_version = "$LATEST"
         self._invoked_function_arn = f"arn:aws:lambda:us-east-1:123456789012:function:{function_name}"

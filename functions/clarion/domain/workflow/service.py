@@ -23,7 +23,7 @@ from clarion.domain.enums import (
     Phase,
     TimeoutAction,
 )
-from clarion.domain.errors import ChannelError, ClarionError, ConcurrentUpdate, NotFound
+from clarion.domain.errors import ChannelError, ClarionError, ConcurrentUpdate, NotFound, TransientError
 from clarion.domain.feedback import tokens as feedback_tokens
 from clarion.domain.incident import Change, Incident, IncidentWrite, TimelineEntry
 from clarion.domain.messaging.drafts import Draft, build_draft
@@ -278,7 +278,11 @@ class WorkflowService:
         people = self.runbook.people_in(roles)
         now = self.clock()
         timeout = timedelta(seconds=self._scaled(policy.timeout, minimum=self.settings.min_approval_seconds))
-        request = ApprovalRequest(
+        pending = self._pending_for(draft)
+        # A retry of this step (same task token, same level) reuses its request: the links already
+        # emailed keep working, and the emails sent again carry the very same links.
+        again = next((a for a in pending if a.task_token == token and a.level == level), None)
+        request = again or ApprovalRequest(
             id=new_approval_id(),
             incident_id=incident_id,
             draft_id=draft_id,
@@ -288,11 +292,12 @@ class WorkflowService:
             created_at=now,
             expires_at=now + timeout,
         )
-        # An escalation kills the earlier link: one pending request per draft.
-        for earlier in self._pending_for(draft):
-            self.wstore.transition_approval(earlier.model_copy(update={"status": ApprovalStatus.SUPERSEDED}))
-        self.wstore.save_approval(request)
-        self.wstore.save_draft(draft.model_copy(update={"approval_ids": [*draft.approval_ids, request.id]}))
+        if again is None:
+            # An escalation kills the earlier link: one pending request per draft.
+            for earlier in pending:
+                self.wstore.transition_approval(earlier.model_copy(update={"status": ApprovalStatus.SUPERSEDED}))
+            self.wstore.save_approval(request)
+            self.wstore.save_draft(draft.model_copy(update={"approval_ids": [*draft.approval_ids, request.id]}))
         key = self.key()
         timeline = self.store.timeline(incident_id)[-15:]
         for index, person in enumerate(request.approvers):
@@ -437,6 +442,10 @@ class WorkflowService:
             except ChannelError as exc:
                 if not exc.transient or attempt == self.settings.retry_attempts:
                     self.wstore.finish_send(key, ok=False, detail=str(exc))
+                    if exc.transient:
+                        # Still failing after the step's own tries: the state machine's Retry tries
+                        # the step again later (the ledger skips what went out meanwhile).
+                        raise TransientError(f"{route}: {exc} (after {attempt} attempt(s))") from exc
                     raise ChannelFailed(f"{route}: {exc} (after {attempt} attempt(s))") from exc
                 self.sleep(delay * self.settings.time_scale)
                 delay *= 2
