@@ -51,7 +51,14 @@ class IncidentStore(Protocol):
 
     def list_incidents(
         self, *, open_only: bool = False, limit: int = 100, kind: IncidentKind = IncidentKind.INCIDENT
-    ) -> list[Incident]: ...
+    ) -> list[Incident]:
+        """Newest first. A record that cannot be read is left out and named in ``unreadable``."""
+        ...
+
+    @property
+    def unreadable(self) -> list[str]:
+        """The records the last listing left out, each with what is wrong with it."""
+        ...
 
     def maintenance_active(self, at: datetime) -> list[Incident]: ...
 
@@ -78,7 +85,13 @@ class PageStore(Protocol):
         ...
 
     def load(self) -> PageSource:
-        """A fresh, consistent read of what the page shows."""
+        """A fresh, consistent read of what the page shows. A summary that cannot be read is left out
+        and named in ``unreadable``: one bad record never stops the page showing the others."""
+        ...
+
+    @property
+    def unreadable(self) -> list[str]:
+        """The records the last read left out, each with what is wrong with it."""
         ...
 
 

@@ -20,6 +20,7 @@ class InMemoryPageStore:
         self.clock = clock
         self.index = PageIndex()
         self.summaries: dict[str, PageIncident] = {}  # every incident the page was ever told of
+        self.unreadable: list[str] = []  # the fake holds models, never unreadable records
 
     def record(
         self,

@@ -52,6 +52,10 @@ class InMemoryIncidentStore:
     def incident_and_ledger(self, incident_id: str) -> tuple[Incident | None, AudienceLedger]:
         return self.get_incident(incident_id), self.ledger(incident_id)
 
+    @property
+    def unreadable(self) -> list[str]:
+        return []  # the fake holds models, never unreadable records
+
     def list_incidents(
         self, *, open_only: bool = False, limit: int = 100, kind: IncidentKind = IncidentKind.INCIDENT
     ) -> list[Incident]:

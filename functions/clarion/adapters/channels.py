@@ -3,6 +3,7 @@ maps throttling and 5xx to retryable ``ChannelError``s and everything else to pe
 
 from __future__ import annotations
 
+import contextlib
 import json
 import unicodedata
 from collections.abc import Callable
@@ -238,11 +239,13 @@ class StatusPageDelivery:
         publish: Callable[[Callable[[], PageSource]], PublishReport],
         clock: Callable[[], datetime],
         component_names: dict[str, str],
+        tell: Callable[[Incident, str], None] | None = None,
     ) -> None:
         self.pages = pages
         self.publish = publish
         self.clock = clock
         self.component_names = component_names
+        self.tell = tell  # the internal channel, told of records the page had to leave out
 
     def deliver(self, route: str, draft: Draft, incident: Incident) -> str:
         if incident.drill:  # the workflow never routes a drill here; the page never shows one
@@ -289,11 +292,23 @@ class StatusPageDelivery:
         # A retried route replaces its own update on the page and writes no second timeline entry.
         self.pages.record(incident, update, entry, now, next_update_at=draft.next_update_at)
         report = self.publish(self.pages.load)
+        left_out = list(self.pages.unreadable)
         failed = report.failed
         if failed and len(failed) == len(report.targets):
             raise ChannelError("status page: " + "; ".join(f"{t.target}: {t.error}" for t in failed), transient=True)
         written = sum(len(t.written) for t in report.targets)
-        return f"{written} file(s) written" + (f"; failed targets: {[t.target for t in failed]}" if failed else "")
+        if left_out and self.tell is not None:
+            with contextlib.suppress(Exception):  # the page is published; telling is best effort
+                self.tell(
+                    incident,
+                    "The status page left out records it cannot read (everything else is published): "
+                    + "; ".join(sorted(set(left_out))),
+                )
+        return (
+            f"{written} file(s) written"
+            + (f"; failed targets: {[t.target for t in failed]}" if failed else "")
+            + (f"; left off the page, unreadable: {'; '.join(sorted(set(left_out)))}" if left_out else "")
+        )
 
 
 class SfnTaskDecider:

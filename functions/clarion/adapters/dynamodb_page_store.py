@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
-from clarion.adapters.dynamodb_store import BATCH, GSI, _Table
+from clarion.adapters.dynamodb_store import BATCH, GSI, _Table, first_error
 from clarion.domain.errors import ConcurrentUpdate
 from clarion.domain.incident import Incident, TimelineEntry
 from clarion.domain.page_index import (
@@ -67,6 +67,15 @@ class DynamoDBPageStore(_Table):
         super().__init__(table_name, client)
         self.sleep = sleep
         self._known: PageIndex | None = None  # the index as this process last saw it: a guess, never trusted
+        self.unreadable: list[str] = []  # summaries the last read left out, with what is wrong
+
+    def _summary(self, item: dict[str, Any]) -> PageIncident | None:
+        """A stored summary, or None (named in ``unreadable``) when it cannot be read."""
+        try:
+            return PageIncident.model_validate_json(item["doc"]["S"])
+        except (ValueError, KeyError) as exc:
+            self.unreadable.append(f"{item.get('pk', {}).get('S', '?')}: {first_error(exc)}")
+            return None
 
     # --- reads ---------------------------------------------------------------------------------
 
@@ -81,11 +90,11 @@ class DynamoDBPageStore(_Table):
         items = self._batch_get([INDEX_KEY, *(_summary_key(i) for i in ids)])
         index = PageIndex()
         summaries: dict[str, PageIncident] = {}
+        self.unreadable = []
         for item in items:
             if item["pk"]["S"] == "PAGE#INDEX":
                 index = PageIndex.model_validate_json(item["doc"]["S"])
-            else:
-                inc = PageIncident.model_validate_json(item["doc"]["S"])
+            elif (inc := self._summary(item)) is not None:
                 summaries[inc.id] = inc
         self._known = index
         return index, summaries
@@ -98,8 +107,8 @@ class DynamoDBPageStore(_Table):
         if missing:
             more = self._batch_get([_summary_key(i) for i in missing])
             for item in more:
-                inc = PageIncident.model_validate_json(item["doc"]["S"])
-                summaries[inc.id] = inc
+                if (inc := self._summary(item)) is not None:
+                    summaries[inc.id] = inc
         wanted = set(index.shown_ids())
         return StorePage(self, index, {k: v for k, v in summaries.items() if k in wanted})
 
@@ -129,7 +138,7 @@ class DynamoDBPageStore(_Table):
         }
         while True:
             page = self.client.query(**kwargs)
-            out.extend(PageIncident.model_validate_json(i["doc"]["S"]) for i in page["Items"])
+            out.extend(inc for i in page["Items"] if (inc := self._summary(i)) is not None)
             if "LastEvaluatedKey" not in page:
                 return out
             kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 import boto3
 from botocore.exceptions import ClientError
+from pydantic import ValidationError
 
 from clarion.adapters.aws_errors import is_transient, retry_config
 from clarion.domain.approvals.links import ApprovalRequest
@@ -113,7 +114,21 @@ class _Table:
         return items
 
 
+def first_error(exc: Exception) -> str:
+    """What is wrong with a record that does not validate, in one line."""
+    if isinstance(exc, ValidationError):
+        first = exc.errors()[0]
+        return f"{'.'.join(str(p) for p in first['loc'])}: {first['msg']}"
+    return f"{type(exc).__name__}: {exc}"[:200]
+
+
 class DynamoDBIncidentStore(_Table):
+    unreadable: list[str]  # records the last listing skipped, each with what is wrong with it
+
+    def __init__(self, table_name: str, client: DynamoDBClient | None = None) -> None:
+        super().__init__(table_name, client)
+        self.unreadable = []
+
     # --- reads ---------------------------------------------------------------------------------
 
     def get_alarm(self, alarm_arn: str) -> AlarmRecord | None:
@@ -189,9 +204,14 @@ class DynamoDBIncidentStore(_Table):
             "ExpressionAttributeValues": {":k": {"S": kind.value}},
             "ScanIndexForward": False,
         }
+        self.unreadable = []
         while len(out) < limit:
             page = self.client.query(**kwargs)
-            out.extend(Incident.model_validate_json(i["doc"]["S"]) for i in page["Items"])
+            for item in page["Items"]:
+                try:
+                    out.append(Incident.model_validate_json(item["doc"]["S"]))
+                except (ValueError, KeyError) as exc:  # one bad record must not hide the others
+                    self.unreadable.append(f"{item.get('pk', {}).get('S', '?')}: {first_error(exc)}")
             if "LastEvaluatedKey" not in page:
                 break
             kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]

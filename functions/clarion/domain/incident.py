@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field
 
 from clarion.domain.enums import (
     AlarmState,
@@ -63,7 +63,7 @@ class AlarmLink(BaseModel):
     alarm_arn: str
     alarm_name: str
     state: AlarmState
-    since: datetime
+    since: AwareDatetime
     rule_id: str
     severity: Severity
     components: dict[str, ComponentStatus]
@@ -74,7 +74,7 @@ class TimelineEntry(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
-    at: datetime
+    at: AwareDatetime
     kind: str  # alarm_fired, alarm_cleared, opened, joined, severity_raised, resolution_requested, ...
     actor: str  # "intake", "alarm:<name>", an approver's address, "workflow"
     summary: str
@@ -98,17 +98,17 @@ class Incident(BaseModel):
     severity: Severity
     components: dict[str, ComponentStatus] = Field(description="current status of each affected component")
     alarms: dict[str, AlarmLink] = Field(default_factory=dict)
-    started_at: datetime  # when the first alarm went into ALARM: "since when" for customers
-    created_at: datetime  # when Clarion opened it
-    updated_at: datetime
-    resolution_requested_at: datetime | None = None
-    resolved_at: datetime | None = None
+    started_at: AwareDatetime  # when the first alarm went into ALARM: "since when" for customers
+    created_at: AwareDatetime  # when Clarion opened it
+    updated_at: AwareDatetime
+    resolution_requested_at: AwareDatetime | None = None
+    resolved_at: AwareDatetime | None = None
     pending_signals: list[Signal] = Field(default_factory=list)
     drill: bool = False
-    scheduled_for: datetime | None = None  # maintenance only
-    scheduled_until: datetime | None = None
+    scheduled_for: AwareDatetime | None = None  # maintenance only
+    scheduled_until: AwareDatetime | None = None
     maintenance_status: MaintenanceStatus | None = None
-    cancelled_at: datetime | None = None  # maintenance called off (Statuspage shows it as completed)
+    cancelled_at: AwareDatetime | None = None  # maintenance called off (Statuspage shows it as completed)
     cause: PersonText = Field(default_factory=dict)  # language -> text, written by a person once known
     eta: PersonText = Field(default_factory=dict)  # language -> expected resolution, in the person's words
     impact: PersonText = Field(default_factory=dict)  # maintenance: what customers will experience
@@ -141,7 +141,7 @@ class AlarmRecord(BaseModel):
     alarm_arn: str
     alarm_name: str
     state: AlarmState
-    state_timestamp: datetime
+    state_timestamp: AwareDatetime
     incident_ids: list[str] = Field(default_factory=list)
 
 
@@ -167,7 +167,7 @@ class Change(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     alarm: AlarmRecord | None = None
-    alarm_expected_timestamp: datetime | None = None  # None: the alarm record must not exist yet
+    alarm_expected_timestamp: AwareDatetime | None = None  # None: the alarm record must not exist yet
     incidents: list[IncidentWrite] = Field(default_factory=list)
     open_groups: list[tuple[str, str]] = Field(default_factory=list)  # (group, incident id) pointer to create
     close_groups: list[tuple[str, str]] = Field(default_factory=list)  # (group, incident id) pointer to remove

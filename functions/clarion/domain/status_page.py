@@ -18,7 +18,7 @@ from datetime import date, datetime, timedelta
 from functools import cached_property
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from clarion.domain.enums import ComponentStatus, IncidentKind, IncidentStatus, MaintenanceStatus
 from clarion.domain.incident import Incident, TimelineEntry
@@ -46,7 +46,7 @@ class PageUpdate(BaseModel):
     id: str
     status: str  # IncidentStatus or MaintenanceStatus value
     body: dict[str, str]  # language -> text (plain text; escaped when shown)
-    created_at: datetime
+    created_at: AwareDatetime
     affected_components: list[AffectedComponent] = Field(default_factory=list)
     draft_id: str = ""  # the draft that published it: what feedback on this update is about
     phase: str = ""
@@ -63,14 +63,14 @@ class PageIncident(BaseModel):
     status: str
     impact: Literal["none", "minor", "major", "critical", "maintenance"]
     components: dict[str, ComponentStatus]  # affected component -> worst status it had
-    created_at: datetime
-    updated_at: datetime
-    started_at: datetime
-    monitoring_at: datetime | None = None
-    resolved_at: datetime | None = None
-    next_update_at: datetime | None = None
-    scheduled_for: datetime | None = None
-    scheduled_until: datetime | None = None
+    created_at: AwareDatetime
+    updated_at: AwareDatetime
+    started_at: AwareDatetime
+    monitoring_at: AwareDatetime | None = None
+    resolved_at: AwareDatetime | None = None
+    next_update_at: AwareDatetime | None = None
+    scheduled_for: AwareDatetime | None = None
+    scheduled_until: AwareDatetime | None = None
     cancelled: bool = False  # maintenance called off; Statuspage's JSON still says "completed"
     updates: list[PageUpdate] = Field(default_factory=list)  # oldest first
     report: dict[str, str] = Field(default_factory=dict)  # the post-incident report: language -> Markdown

@@ -85,9 +85,14 @@ def build(
     default = runbook.settings.default_language
     names = {c.id: localized(c.name, default, default) for c in runbook.components.components}
     support = [p.email for p in runbook.people_in(["support_manager"])]
+    notifier = SnsNotifier(wiring.topics["internal"], sns)
     deliveries = {
         "status_page": StatusPageDelivery(
-            DynamoDBPageStore(wiring.table, ddb, sleep=sleep), lambda load: publisher.publish(load, clock), clock, names
+            DynamoDBPageStore(wiring.table, ddb, sleep=sleep),
+            lambda load: publisher.publish(load, clock),
+            clock,
+            names,
+            tell=notifier.notify,
         ),
         "sns": SnsDelivery(
             {k: v for k, v in wiring.topics.items() if k in ("customers", "technical")}, sns, wstore, clock
@@ -101,7 +106,7 @@ def build(
         runbook=runbook,
         store=store,
         wstore=wstore,
-        notifier=SnsNotifier(wiring.topics["internal"], sns),
+        notifier=notifier,
         mailer=mailer,
         deliveries=deliveries,  # type: ignore[arg-type]
         workflow=StepFunctionsWorkflow(wiring.state_machine_arn, sfn),
