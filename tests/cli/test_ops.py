@@ -19,6 +19,7 @@ from clarion.cli.main import app
 from clarion.domain.runbooks.model import Runbook
 from clarion.handlers.observability import logger
 from clarion.local.environment import LocalEnvironment
+from clarion.local.faults import FaultInjector
 from clarion.local.moto_glue import EmbeddedMoto
 from clarion.local.server import LocalServer
 from moto import mock_aws
@@ -31,15 +32,27 @@ runner = CliRunner()
 
 @pytest.fixture
 def local(runbook: Runbook, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[LocalEnvironment]:
+    yield from running_local(runbook, tmp_path, monkeypatch)
+
+
+def running_local(
+    runbook: Runbook,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    faults: list[str] | None = None,
+    approval_seconds: int = 3,
+    time_scale: float = 1 / 3600,
+) -> Iterator[LocalEnvironment]:
+    """What `clarion local up [--fault ...]` runs, in this process."""
     logger.setLevel("ERROR")
     state = tmp_path / "local.json"
     monkeypatch.setattr(cli_backend, "STATE_FILE", state)
     emulator = EmbeddedMoto().start()
-    env = LocalEnvironment(emulator)
+    env = LocalEnvironment(emulator, faults=FaultInjector.from_specs(faults or []))
     env.provision()
     server = LocalServer(env).start()
-    steps, _ = env.wire(runbook, approval_base_url=server.url, time_scale=1 / 3600)
-    steps.settings.min_approval_seconds = 3
+    steps, _ = env.wire(runbook, approval_base_url=server.url, time_scale=time_scale)
+    steps.settings.min_approval_seconds = approval_seconds
     cli_backend.write_local_state(
         {
             "endpoint": emulator.endpoint_url,
@@ -406,3 +419,63 @@ def test_stored_text_is_printed_literally(local: LocalEnvironment) -> None:
     assert "Checkout [/] down" in listed.output.replace("\n", " ") or "[/]" in listed.output
     shown = run("incident", "show", opened["id"], "--local")
     assert shown.exit_code == 0 and title in shown.output, shown.output
+
+
+@pytest.fixture(params=["s3.PutObject=500x1@5", "sns.Publish=throttlex1@1"])
+def faulty_local(
+    request: pytest.FixtureRequest, runbook: Runbook, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[LocalEnvironment]:
+    # The approvers answer at once; a wide window keeps a loaded machine from expiring their links,
+    # and an hour's cadence of 20 s keeps "still working on it" updates from piling up meanwhile.
+    yield from running_local(runbook, tmp_path, monkeypatch, [request.param], approval_seconds=60, time_scale=1 / 180)
+
+
+def test_a_real_incident_under_an_aws_fault(faulty_local: LocalEnvironment) -> None:
+    """`clarion local up --fault ...` with an incident a person opens, updates and resolves: the approval
+    email goes out, every update appears on the page once, the page converges; the list survives "[/]"."""
+    from clarion.local.demo import approve
+    from clarion.local.server import approval_links
+
+    from tests.integration.test_fault_matrix import page_problems
+
+    local = faulty_local
+    answered: set[str] = set()  # approval requests decided (one approver answers each)
+
+    def published(inc: str, draft_id: str) -> bool:
+        for link in approval_links(local):
+            request = link.split("?")[0]
+            if request not in answered:
+                answered.add(request)
+                assert approve(link)[0] == 200
+        draft = local.workflow_store().get_draft(inc, draft_id)
+        return draft is not None and draft.status == "published"
+
+    opened = as_json(
+        run(
+            "incident", "open", "--local", "--json", "--title", "en=Payments [/] failing",
+            "--title", "es=Los pagos [/] fallan", "--component", "checkout-api", "--severity", "SEV2",
+        )
+    )  # fmt: skip
+    inc = opened["id"]
+    wait(lambda: published(inc, "investigating"), timeout=40)
+    as_json(
+        run(
+            "incident", "update", inc, "--local", "--json", "--status", "identified",
+            "--cause", "en=a stuck deploy", "--cause", "es=un despliegue atascado",
+        )
+    )  # fmt: skip
+    wait(lambda: published(inc, "manual-1"), timeout=40)
+    as_json(run("incident", "resolve", inc, "--local", "--json"))
+    wait(lambda: published(inc, "resolved"), timeout=40)
+    wait(lambda: local.workflow_store().get_document(inc, "postmortem.md"), timeout=40)
+
+    assert local.faults.injected, f"the fault never hit a call: {local.faults.summary()}"
+    assert answered  # the approval email went out, and its link worked
+    timeline = local.store().timeline(inc)
+    sent = [(e.data["draft_id"], e.data["route"]) for e in timeline if e.kind == "message_sent"]
+    assert len(sent) == len(set(sent)), sent  # nothing said twice
+    assert not [e for e in timeline if e.kind in ("message_failed", "step_failed")]
+    page_sends = len({d for d, r in sent if r == "status_page"})
+    assert page_sends >= 3 and page_problems(local, inc, page_sends) == []  # opening, identified, resolved (+ updates)
+    listed = run("incident", "list", "--local")
+    assert listed.exit_code == 0 and "[/]" in listed.output, listed.output

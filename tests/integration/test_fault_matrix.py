@@ -235,6 +235,16 @@ def _check(flow: Flow, inc: str, outcome: Outcome) -> None:
         if e.kind == "message_failed":
             outcome.lost.append(f"{e.data.get('route')} failed: {e.data.get('error')}")
     # The page: each update once, the incident resolved, the manifest in step with the bucket.
+    page = page_problems(env, inc, len({d for d, r in sent if r == "status_page"}))
+    outcome.duplicated += [p for p in page if p.startswith("page updates repeated")]
+    outcome.page += [p for p in page if not p.startswith("page updates repeated")]
+
+
+def page_problems(env: LocalEnvironment, inc: str, page_sends: int) -> list[str]:
+    """What is wrong with the published page once the incident is resolved: it must be there, resolved,
+    each of its ``page_sends`` updates once, nothing unresolved in the summary, and the manifest in
+    step with the bucket (so the next publish finds no leftovers)."""
+    problems: list[str] = []
     s3 = env.client("s3", inject=False)
     bucket = env.names.page_bucket
 
@@ -244,21 +254,22 @@ def _check(flow: Flow, inc: str, outcome: Outcome) -> None:
     incidents = {i["id"]: i for i in get("api/v2/incidents.json")["incidents"]}
     page_incident = incidents.get(inc)
     if page_incident is None:
-        outcome.page.append("the incident is not on the page")
+        problems.append("the incident is not on the page")
     else:
         ids = [u["id"] for u in page_incident["incident_updates"]]
         if len(ids) != len(set(ids)):
-            outcome.duplicated.append(f"page updates repeated: {ids}")
+            problems.append(f"page updates repeated: {ids}")
         if page_incident["status"] != "resolved":
-            outcome.page.append(f"the page says {page_incident['status']}")
-        if len(ids) != len({d for d, r in sent if r == "status_page"}):
-            outcome.page.append(f"{len(ids)} page updates for {len({d for d, r in sent if r == 'status_page'})}")
+            problems.append(f"the page says {page_incident['status']}")
+        if len(set(ids)) != page_sends:
+            problems.append(f"{len(set(ids))} page updates for {page_sends} sent")
     if get("api/v2/summary.json")["incidents"]:
-        outcome.page.append("summary.json still lists an unresolved incident")
+        problems.append("summary.json still lists an unresolved incident")
     live = {o["Key"]: o["ETag"] for o in s3.list_objects_v2(Bucket=bucket).get("Contents", [])}
     stale = [p for p, m in get("_clarion/manifest.json")["files"].items() if live.get(p) != m["etag"]]
     if stale:
-        outcome.page.append(f"the next publish would find leftovers: {stale}")
+        problems.append(f"the next publish would find leftovers: {stale}")
+    return problems
 
 
 def test_every_operation_failing_once_then_three_times_loses_nothing(

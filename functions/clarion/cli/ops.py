@@ -543,6 +543,8 @@ def incident_list(
         console.print_json(json.dumps(rows))
     else:
         _table(rows, ["id", "severity", "status", "title", "started_at"], "Incidents")
+    for bad in b.store.unreadable:
+        err.print(f"left out, unreadable: {bad}", markup=False, highlight=False)
 
 
 @incident_app.command("show")
