@@ -43,6 +43,7 @@ from tests.integration.test_workflow_paths import API, HOUR, Flow
 # Every operation the path may call; a first run without faults finds those it does call.
 CANDIDATES = [
     ("dynamodb", "GetItem"),
+    ("dynamodb", "BatchGetItem"),
     ("dynamodb", "Query"),
     ("dynamodb", "PutItem"),
     ("dynamodb", "UpdateItem"),

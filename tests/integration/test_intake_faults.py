@@ -35,6 +35,7 @@ INVOCATION_SECONDS = 0.25  # the test's function timeout: Lambda retries only af
 INTAKE_OPS = [
     ("dynamodb", "PutItem"),
     ("dynamodb", "GetItem"),
+    ("dynamodb", "BatchGetItem"),
     ("dynamodb", "Query"),
     ("dynamodb", "TransactWriteItems"),
     ("dynamodb", "UpdateItem"),

@@ -17,12 +17,12 @@ from clarion.adapters.channels import StatusPageDelivery
 from clarion.adapters.dynamodb_page_store import DynamoDBPageStore
 from clarion.adapters.s3_page_publisher import S3Target, StatusPagePublisher
 from clarion.domain.enums import ComponentStatus, IncidentKind, IncidentStatus, MaintenanceStatus, Severity
+from clarion.domain.errors import ChannelError
 from clarion.domain.incident import Incident, TimelineEntry
 from clarion.domain.messaging.drafts import Draft
 from clarion.domain.page_index import MemoryPage, page_of
 from clarion.domain.runbooks.model import Runbook
 from clarion.domain.status_page import PageIncident, PageUpdate
-from clarion.domain.workflow.service import ChannelError
 from clarion.status_page.render import SiteRenderer
 
 NOW = datetime(2026, 11, 23, 14, 5, tzinfo=UTC)
