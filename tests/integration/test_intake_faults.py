@@ -26,9 +26,11 @@ from clarion.domain.runbooks.model import Runbook
 from clarion.handlers.intake import IntakeRuntime, handle
 from clarion.handlers.observability import logger
 from clarion.local.context import LocalLambdaContext
-from clarion.local.environment import ASL, idempotency_table_definition, render_asl
+from clarion.local.environment import idempotency_table_definition
 from clarion.local.faults import ERRORS, Fault, FaultInjector
 from moto import mock_aws
+
+from tests.integration.test_intake_handler import create_workflow
 
 LAMBDA_ATTEMPTS = 3  # an asynchronous invocation: the first try and two retries, then the on-failure queue
 INVOCATION_SECONDS = 0.25  # the test's function timeout: Lambda retries only after it (a minute or more)
@@ -76,11 +78,7 @@ def run_intake(runbook: Runbook, faults: list[Fault]) -> IntakeOutcome:
         plain.create_table(**table_definition("incidents"))
         plain.create_table(**idempotency_table_definition("idempotency"))
         sfn_plain = boto3.client("stepfunctions", region_name="us-east-1")
-        arn = sfn_plain.create_state_machine(
-            name="wf",
-            definition=render_asl(ASL, {"StepsFunctionArn": "arn:aws:lambda:us-east-1:123456789012:function:steps"}),
-            roleArn="arn:aws:iam::123456789012:role/wf",
-        )["stateMachineArn"]
+        arn = create_workflow(sfn_plain)
         ddb = injector.attach(boto3.client("dynamodb", region_name="us-east-1"), "dynamodb")
         sfn = injector.attach(boto3.client("stepfunctions", region_name="us-east-1"), "stepfunctions")
         rt = IntakeRuntime(

@@ -20,15 +20,21 @@ from clarion.local.environment import ASL, render_asl
 from tests.conftest import RUNBOOKS, load_event
 
 
+def create_workflow(client: Any) -> str:
+    """The incident state machine from the one ASL file (moto does not run it here); its ARN."""
+    return str(
+        client.create_state_machine(
+            name="wf",
+            definition=render_asl(ASL, {"StepsFunctionArn": "arn:aws:lambda:us-east-1:123456789012:function:steps"}),
+            roleArn="arn:aws:iam::123456789012:role/wf",
+        )["stateMachineArn"]
+    )
+
+
 @pytest.fixture
 def sfn(aws: None) -> Any:
     client = boto3.client("stepfunctions", region_name="us-east-1")
-    arn = client.create_state_machine(
-        name="wf",
-        definition=render_asl(ASL, {"StepsFunctionArn": "arn:aws:lambda:us-east-1:123456789012:function:steps"}),
-        roleArn="arn:aws:iam::123456789012:role/wf",
-    )["stateMachineArn"]
-    client.arn = arn  # type: ignore[attr-defined]
+    client.arn = create_workflow(client)  # type: ignore[attr-defined]
     return client
 
 
