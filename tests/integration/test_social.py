@@ -11,13 +11,14 @@ from typing import Any
 import pytest
 from clarion.adapters.social import Bluesky, Mastodon, SocialDelivery, link_facets, record_key
 from clarion.domain.enums import ComponentStatus, Phase, Severity
+from clarion.domain.errors import ChannelError
 from clarion.domain.incident import Incident
 from clarion.domain.messaging.drafts import EditProblem, apply_edits, build_draft
 from clarion.domain.messaging.social import graphemes, social_limit
 from clarion.domain.runbooks.lint import lint
 from clarion.domain.runbooks.model import BlueskyDelivery, Deliveries, MastodonDelivery, Runbook, Settings
 from clarion.domain.workflow.manual import declare_incident, update_incident
-from clarion.domain.workflow.service import ChannelError, route_reaches_customers
+from clarion.domain.workflow.service import route_reaches_customers
 from clarion.local.social import SocialServer
 
 from tests.fakes.pipeline import FakePipeline

@@ -31,11 +31,11 @@ from datetime import datetime
 from typing import Any
 
 from clarion.domain.enums import Audience, Channel
+from clarion.domain.errors import ChannelError
 from clarion.domain.incident import Incident
 from clarion.domain.messaging.drafts import Draft
 from clarion.domain.messaging.social import LIMITS, URL, graphemes
 from clarion.domain.runbooks.model import BlueskyDelivery, MastodonDelivery
-from clarion.domain.workflow.service import ChannelError
 
 _TID_ALPHABET = "234567abcdefghijklmnopqrstuvwxyz"  # AT Protocol's base32-sortable
 
