@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
-from clarion.adapters.dynamodb_store import BATCH, GSI, _Table, first_error
+from clarion.adapters.dynamodb_store import BATCH, GSI, _Table, first_error, timeline_put
 from clarion.domain.errors import ConcurrentUpdate
 from clarion.domain.incident import Incident, TimelineEntry
 from clarion.domain.page_index import (
@@ -201,18 +201,7 @@ class DynamoDBPageStore(_Table):
             index_put["ExpressionAttributeValues"] = {":v": {"N": str(expected)}}
         items: list[Any] = []
         if entry is not None:
-            items.append(
-                {
-                    "Put": {
-                        "TableName": t,
-                        "Item": {
-                            "pk": {"S": f"INCIDENT#{summary.id}"},
-                            "sk": {"S": f"TL#{entry.entry_id}"},
-                            "doc": {"S": entry.model_dump_json()},
-                        },
-                    }
-                }
-            )
+            items.append(timeline_put(t, summary.id, entry))
         items += [
             {
                 "Put": {

@@ -114,6 +114,20 @@ class _Table:
         return items
 
 
+def timeline_put(table: str, incident_id: str, entry: TimelineEntry) -> TransactWriteItemTypeDef:
+    """A timeline entry as one item of a transaction (``INCIDENT#<id>`` / ``TL#<entry id>``)."""
+    return {
+        "Put": {
+            "TableName": table,
+            "Item": {
+                "pk": {"S": f"INCIDENT#{incident_id}"},
+                "sk": {"S": f"TL#{entry.entry_id}"},
+                "doc": {"S": entry.model_dump_json()},
+            },
+        }
+    }
+
+
 def first_error(exc: Exception) -> str:
     """What is wrong with a record that does not validate, in one line."""
     if isinstance(exc, ValidationError):
@@ -323,19 +337,7 @@ class DynamoDBIncidentStore(_Table):
                     }
                 }
             )
-        for incident_id, entry in change.timeline:
-            items.append(
-                {
-                    "Put": {
-                        "TableName": t,
-                        "Item": {
-                            "pk": {"S": f"INCIDENT#{incident_id}"},
-                            "sk": {"S": f"TL#{entry.entry_id}"},
-                            "doc": {"S": entry.model_dump_json()},
-                        },
-                    }
-                }
-            )
+        items += [timeline_put(t, incident_id, entry) for incident_id, entry in change.timeline]
         for incident_id, told in change.told:
             items.append(
                 {
@@ -386,16 +388,7 @@ class DynamoDBWorkflowStore(_Table):
                             "ConditionExpression": "attribute_not_exists(pk)",
                         }
                     },
-                    {
-                        "Put": {
-                            "TableName": self.table,
-                            "Item": {
-                                "pk": {"S": f"INCIDENT#{draft.incident_id}"},
-                                "sk": {"S": f"TL#{entry.entry_id}"},
-                                "doc": {"S": entry.model_dump_json()},
-                            },
-                        }
-                    },
+                    timeline_put(self.table, draft.incident_id, entry),
                 ]
             )
             return draft
