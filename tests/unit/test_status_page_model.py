@@ -124,8 +124,9 @@ def test_open_incident_counts_until_now() -> None:
 
 def test_live_incident_carries_the_next_update_its_last_update_promised() -> None:
     from clarion.domain.enums import Severity
-    from clarion.domain.incident import Incident, TimelineEntry
-    from clarion.domain.status_page import page_incident_from
+    from clarion.domain.incident import Incident
+    from clarion.domain.page_index import updated_summary
+    from clarion.domain.status_page import PageUpdate
 
     incident = Incident(
         id="core-1",
@@ -138,15 +139,17 @@ def test_live_incident_carries_the_next_update_its_last_update_promised() -> Non
         updated_at=NOW,
     )
 
-    def update(at: datetime, promised: datetime | None) -> TimelineEntry:
-        data = {"status": "investigating", "body": {"en": "x"}, "next_update_at": promised and promised.isoformat()}
-        return TimelineEntry(at=at, kind="page_update", actor="workflow", summary="s", data=data)
+    def update(n: int, at: datetime) -> PageUpdate:
+        return PageUpdate(id=f"u{n}", status="investigating", body={"en": "x"}, created_at=at)
 
     first, second = NOW + timedelta(hours=2), NOW + timedelta(hours=3)
-    timeline = [update(NOW, first), update(NOW + timedelta(hours=1), second)]
-    assert page_incident_from(incident, timeline).next_update_at == second  # the latest promise
+    summary = updated_summary(None, incident, update(1, NOW), first)
+    summary = updated_summary(summary, incident, update(2, NOW + timedelta(hours=1)), second)
+    assert summary.next_update_at == second  # the latest promise
     resolved = incident.model_copy(update={"resolved_at": NOW + timedelta(hours=2)})
-    assert page_incident_from(resolved, timeline).next_update_at is None  # nothing more to promise
+    assert (
+        updated_summary(summary, resolved, update(2, NOW + timedelta(hours=1)), second).next_update_at is None
+    )  # nothing more to promise
 
 
 def test_uptime_of_a_short_outage_never_reads_100_percent() -> None:

@@ -21,7 +21,6 @@ from typing import Literal
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from clarion.domain.enums import ComponentStatus, IncidentKind, IncidentStatus, MaintenanceStatus
-from clarion.domain.incident import Incident, TimelineEntry
 
 UPTIME_DAYS = 90
 PARTIAL_WEIGHT = 0.3
@@ -241,64 +240,3 @@ def uptime_by_component(
         # Floored to two decimals: an outage of a few minutes reads 99.99 %, never a rounded 100 %.
         out[cid] = Uptime(first_day, statuses, clean, math.floor(10000 * (total - down) / total) / 100)
     return out
-
-
-def page_incident_from(incident: Incident, timeline: list[TimelineEntry]) -> PageIncident:
-    """The page's view of a stored incident: its ``page_update`` timeline entries are the updates."""
-    updates = []
-    monitoring_at = None
-    next_update_at: datetime | None = None
-    report: dict[str, str] = {}
-    report_at = None
-    for e in timeline:
-        if e.kind != "page_update":
-            continue
-        if e.data["status"] == POSTMORTEM:  # the report is its own part of the page, not an update
-            report, report_at = dict(e.data.get("body", {})), e.at
-            continue
-        promised = e.data.get("next_update_at")
-        next_update_at = datetime.fromisoformat(promised) if promised else None
-        updates.append(
-            PageUpdate(
-                id=str(e.data.get("id", e.entry_id)),
-                status=str(e.data["status"]),
-                body=dict(e.data.get("body", {})),
-                created_at=e.at,
-                affected_components=[AffectedComponent.model_validate(a) for a in e.data.get("affected", [])],
-                draft_id=str(e.data.get("draft_id", "")),
-                phase=str(e.data.get("phase", "")),
-            )
-        )
-        if e.data["status"] == IncidentStatus.MONITORING.value and monitoring_at is None:
-            monitoring_at = e.at
-    maintenance = incident.kind is IncidentKind.MAINTENANCE
-    if maintenance:
-        status = (incident.maintenance_status or MaintenanceStatus.SCHEDULED).value
-    elif report and incident.resolved_at:
-        status = POSTMORTEM
-    else:
-        status = IncidentStatus.RESOLVED.value if incident.resolved_at else incident.status.value
-    worst: dict[str, ComponentStatus] = dict(incident.components)
-    for link in incident.alarms.values():
-        for cid, st in link.components.items():
-            worst[cid] = st.worse_of(worst.get(cid, ComponentStatus.OPERATIONAL))
-    return PageIncident(
-        id=incident.id,
-        kind=incident.kind,
-        name=dict(incident.title),
-        status=status,
-        impact="maintenance" if maintenance else incident.severity.impact,
-        components=worst,
-        created_at=incident.created_at,
-        updated_at=max([incident.updated_at, *(u.created_at for u in updates), *([report_at] if report_at else [])]),
-        started_at=incident.scheduled_for if maintenance and incident.scheduled_for else incident.started_at,
-        monitoring_at=monitoring_at,
-        resolved_at=incident.resolved_at,
-        next_update_at=next_update_at if incident.is_open and not maintenance else None,
-        scheduled_for=incident.scheduled_for,
-        scheduled_until=incident.scheduled_until,
-        cancelled=incident.cancelled_at is not None,
-        updates=updates,
-        report=report,
-        report_at=report_at,
-    )
